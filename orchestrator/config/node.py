@@ -1,0 +1,65 @@
+"""node.conf: this node's name, its cluster (ZooKeeper) and its collector."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.config.errors import ConfigError, ConfigProblem
+from orchestrator.config.ini import IniSection, parse_ini
+from orchestrator.config.keywords import NODE_SECTIONS, keywords_of
+from orchestrator.config.service import _Resolver
+from orchestrator.paths import NodePaths, default_hostname
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    nodename: str
+    paths: NodePaths
+    sections: Mapping[str, Mapping[str, Any]]
+
+    def get(self, section: str, keyword: str) -> Any:
+        return self.sections[section][keyword]
+
+    @property
+    def zk_hosts(self) -> str | None:
+        """``ORCHESTRATOR_ZK`` beats ``[cluster] zk``; None means a standalone node."""
+        return os.environ.get("ORCHESTRATOR_ZK") or self.get("cluster", "zk")
+
+    @property
+    def is_clustered(self) -> bool:
+        return bool(self.zk_hosts)
+
+
+def load_node_config(paths: NodePaths | None = None) -> NodeConfig:
+    """Read node.conf (absent is fine: every keyword has a default)."""
+    paths = paths or NodePaths.from_env()
+    path = paths.node_conf
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(path), None, None, None, None,
+                                         f"cannot read: {exc.strerror or exc}")]) from None
+    sections, ini_problems = parse_ini(text)
+    problems = [ConfigProblem(str(path), p.line, p.section, p.key, None, p.message)
+                for p in ini_problems]
+    env_node = os.environ.get("ORCHESTRATOR_NODE")
+    provisional = env_node or default_hostname()
+    resolver = _Resolver(str(path), "", provisional, sections, problems)
+    resolved: dict[str, Mapping[str, Any]] = {}
+    for kind in NODE_SECTIONS:
+        section = sections.get(kind, IniSection(kind, 0))
+        resolved[kind] = resolver.resolve_section(section, keywords_of(kind))
+    for name, section in sections.items():
+        if name not in NODE_SECTIONS:
+            problems.append(ConfigProblem(str(path), section.line, name, None, None,
+                                          f"unknown section; node.conf has "
+                                          f"{', '.join(NODE_SECTIONS)}"))
+    if problems:
+        raise ConfigError(problems)
+    nodename = env_node or resolved["node"]["name"] or default_hostname()
+    return NodeConfig(nodename, paths, resolved)

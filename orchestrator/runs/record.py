@@ -1,0 +1,76 @@
+"""What a run leaves behind: who ran what, when it was due, when it ran, how it ended, and why."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    OK = "ok"  # exit code 0
+    FAILED = "failed"  # non-zero exit, or could not start
+    TIMEOUT = "timeout"  # killed at its timeout
+    INTERRUPTED = "interrupted"  # killed by a relocation, a fence, or its runner vanished
+    ABORTED = "aborted"  # confirmation refused or not given
+    SKIPPED = "skipped"  # not run: requirement not met, disabled, ...; reason says which
+    REFUSED = "refused"  # not run: max_parallel reached, impersonation impossible, ...
+    MISSED = "missed"  # was due while nothing could run it (misfire=skip or beyond grace)
+
+
+FINAL_STATUSES = frozenset(RunStatus) - {RunStatus.RUNNING}
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable by time, unique across nodes: ``20261127T193701123456Z-a1b2c3``."""
+    now = now or datetime.now(UTC)
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(3)}"
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    service: str
+    rid: str
+    node: str
+    origin: str  # "manual" | "scheduler"
+    status: RunStatus
+    scheduled_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    exit_code: int | None = None
+    reason: str | None = None
+    log_path: str | None = None
+    pid: int | None = None
+    pid_started: float | None = None  # process create time: tells a reused pid apart
+    epoch: int | None = None  # fencing epoch of the lease the run was claimed under
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for key in ("scheduled_at", "started_at", "ended_at"):
+            d[key] = iso(d[key])
+        d["status"] = str(self.status)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunRecord:
+        kwargs = {k: d.get(k) for k in cls.__dataclass_fields__ if k in d}
+        for key in ("scheduled_at", "started_at", "ended_at"):
+            if kwargs.get(key):
+                kwargs[key] = datetime.fromisoformat(kwargs[key])
+        kwargs["status"] = RunStatus(kwargs["status"])
+        kwargs.setdefault("extra", {})
+        return cls(**kwargs)
+
+    def finished(self, status: RunStatus, *, exit_code: int | None = None,
+                 reason: str | None = None, ended_at: datetime | None = None) -> RunRecord:
+        return replace(self, status=status, exit_code=exit_code, reason=reason,
+                       ended_at=ended_at or datetime.now(UTC))

@@ -1,0 +1,157 @@
+"""Run record stores. The file store keeps one JSON file per run on this node; the cluster
+keeps them in ZooKeeper (coordination) behind the same interface.
+
+Layout under ``<var>/services/<svc>/runs/``: ``<rid>/<run_id>.json`` (the record),
+``<rid>/<run_id>.log`` (the output), ``running/<run_id>.json`` (a marker while it runs).
+A marker whose process is gone is a stale run: it is finished as interrupted, with a reason,
+so it never blocks later runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from orchestrator.runs.record import RunRecord, RunStatus
+
+HISTORY_PER_JOB = 100
+
+
+class RunStore(Protocol):
+    def log_path(self, rid: str, run_id: str) -> Path: ...
+
+    def begin(self, record: RunRecord, max_parallel: int | None = None) -> list[RunRecord]:
+        """Record a run as started; return the runs blocking it (then nothing is written)."""
+        ...
+
+    def save(self, record: RunRecord) -> None:
+        """Record a finished (or never started) run."""
+        ...
+
+    def records(self, rids: Iterable[str] | None = None) -> list[RunRecord]:
+        """Runs of the service, oldest first."""
+        ...
+
+    def last(self, rid: str) -> RunRecord | None: ...
+
+
+def process_alive(pid: int | None, started: float | None) -> bool:
+    """True if ``pid`` still runs and is the same process (create time matches)."""
+    if not pid:
+        return False
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        return started is None or abs(proc.create_time() - started) < 0.01
+    except psutil.Error:
+        return False
+
+
+class FileRunStore:
+    """Run records of one service on this node, as files."""
+
+    def __init__(self, base: Path):
+        self.base = base
+
+    def _rid_dir(self, rid: str) -> Path:
+        return self.base / rid
+
+    def log_path(self, rid: str, run_id: str) -> Path:
+        return self._rid_dir(rid) / f"{run_id}.log"
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.base.mkdir(parents=True, exist_ok=True)
+        with open(self.base / ".lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _write(self, path: Path, record: RunRecord) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record.to_dict(), sort_keys=True))
+        os.replace(tmp, path)
+
+    def running(self, rid: str | None = None) -> list[RunRecord]:
+        """Runs in progress; stale ones (runner gone) are finished as interrupted."""
+        result = []
+        for marker in sorted((self.base / "running").glob("*.json")):
+            try:
+                record = RunRecord.from_dict(json.loads(marker.read_text()))
+            except (OSError, ValueError, KeyError):
+                continue
+            if rid is not None and record.rid != rid:
+                continue
+            if not process_alive(record.pid, record.pid_started):
+                self._finish(record.finished(
+                    RunStatus.INTERRUPTED,
+                    reason=f"the process running it (pid {record.pid}) vanished"))
+                continue
+            result.append(record)
+        return result
+
+    def begin(self, record: RunRecord, max_parallel: int | None = None) -> list[RunRecord]:
+        with self._locked():
+            if max_parallel is not None:
+                active = self.running(record.rid)
+                if len(active) >= max_parallel:
+                    return active
+            self._write(self.base / "running" / f"{record.run_id}.json", record)
+            self._write(self._rid_dir(record.rid) / f"{record.run_id}.json", record)
+        return []
+
+    def save(self, record: RunRecord) -> None:
+        with self._locked():
+            self._finish(record)
+
+    def _finish(self, record: RunRecord) -> None:
+        self._write(self._rid_dir(record.rid) / f"{record.run_id}.json", record)
+        with contextlib.suppress(FileNotFoundError):
+            (self.base / "running" / f"{record.run_id}.json").unlink()
+        self._prune(record.rid)
+
+    def _prune(self, rid: str) -> None:
+        files = sorted(self._rid_dir(rid).glob("*.json"))
+        for old in files[:-HISTORY_PER_JOB]:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".log").unlink(missing_ok=True)
+
+    def records(self, rids: Iterable[str] | None = None) -> list[RunRecord]:
+        wanted = set(rids) if rids is not None else None
+        if not self.base.is_dir():
+            return []
+        self.running()  # settle stale runs before showing them
+        result = []
+        for rid_dir in self.base.iterdir():
+            if not rid_dir.is_dir() or rid_dir.name == "running":
+                continue
+            if wanted is not None and rid_dir.name not in wanted:
+                continue
+            for path in rid_dir.glob("*.json"):
+                try:
+                    result.append(RunRecord.from_dict(json.loads(path.read_text())))
+                except (OSError, ValueError, KeyError):
+                    continue
+        result.sort(key=lambda r: r.run_id)  # run ids begin with their creation time
+        return result
+
+    def last(self, rid: str) -> RunRecord | None:
+        """The newest finished run of ``rid`` that actually started."""
+        files = sorted(self._rid_dir(rid).glob("*.json"), reverse=True)
+        for path in files:
+            try:
+                record = RunRecord.from_dict(json.loads(path.read_text()))
+            except (OSError, ValueError, KeyError):
+                continue
+            if record.started_at is not None and record.status != RunStatus.RUNNING:
+                return record
+        return None
