@@ -420,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Run a local ZooKeeper (Debian's zookeeper package) for tests and demos.",
     )
     sub = parser.add_subparsers(dest="cmd", required=True)
-    p_start = sub.add_parser("start", help="start a server or an ensemble; print the connect string")
+    p_start = sub.add_parser(
+        "start", help="start a server or an ensemble; print the connect string"
+    )
     p_start.add_argument("--dir", required=True, type=Path)
     p_start.add_argument("--members", type=int, default=1)
     p_start.add_argument("--tick-time", type=int, default=500)

@@ -1,0 +1,41 @@
+"""Coordination through ZooKeeper: the only package that imports kazoo.
+
+``Coordinator`` is the API; errors are in ``errors``; ``ConnectionState``, ``Lease`` and
+``Claim`` are plain values. See docs/coordination.md.
+"""
+
+from orchestrator.coordination.coordinator import Coordinator
+from orchestrator.coordination.errors import (
+    AccessDenied,
+    ClaimConflict,
+    CoordinationError,
+    FencedOut,
+    InvalidName,
+    LeaseHeld,
+    LeaseLost,
+    NodeExists,
+    NoSuchNode,
+    NotConnected,
+    NotLeaseHolder,
+    VersionConflict,
+)
+from orchestrator.coordination.states import Claim, ConnectionState, Lease
+
+__all__ = [
+    "AccessDenied",
+    "Claim",
+    "ClaimConflict",
+    "ConnectionState",
+    "CoordinationError",
+    "Coordinator",
+    "FencedOut",
+    "InvalidName",
+    "Lease",
+    "LeaseHeld",
+    "LeaseLost",
+    "NoSuchNode",
+    "NodeExists",
+    "NotConnected",
+    "NotLeaseHolder",
+    "VersionConflict",
+]

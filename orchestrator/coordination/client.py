@@ -1,0 +1,307 @@
+"""The ZooKeeper session: connection, cluster chroot, ACLs, state tracking, error translation.
+
+This module and ``coordinator.py`` are the only places that touch kazoo. Every call into
+kazoo runs under :func:`kazoo_errors`, which turns kazoo's exceptions into ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import hmac
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
+
+from kazoo import exceptions as kx
+from kazoo.client import KazooClient, KazooState
+from kazoo.handlers.threading import KazooTimeoutError
+from kazoo.retry import KazooRetry, RetryFailedError
+from kazoo.security import OPEN_ACL_UNSAFE, make_acl, make_digest_acl
+
+from orchestrator.coordination import store
+from orchestrator.coordination.errors import (
+    AccessDenied,
+    CoordinationError,
+    NodeExists,
+    NoSuchNode,
+    NotConnected,
+    VersionConflict,
+)
+from orchestrator.coordination.states import ConnectionState
+
+log = logging.getLogger("orchestrator.coordination")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DIGEST_USER = "orchestrator"
+
+_STATES = {
+    KazooState.CONNECTED: ConnectionState.CONNECTED,
+    KazooState.SUSPENDED: ConnectionState.SUSPENDED,
+    KazooState.LOST: ConnectionState.LOST,
+}
+
+
+def translate(exc: BaseException, what: str = "") -> CoordinationError:
+    """Our error for a kazoo error (``what`` says which operation, for the message)."""
+    where = f"{what}: " if what else ""
+    if isinstance(exc, CoordinationError):
+        return exc
+    if isinstance(
+        exc,
+        kx.ConnectionLoss
+        | kx.SessionExpiredError
+        | kx.SessionMovedError
+        | kx.ConnectionDropped
+        | kx.ZookeeperStoppedError
+        | kx.OperationTimeoutError
+        | kx.RequestTimeoutError
+        | RetryFailedError
+        | KazooTimeoutError,
+    ):
+        return NotConnected(f"{where}not connected to ZooKeeper ({type(exc).__name__})")
+    if isinstance(exc, kx.NoNodeError):
+        return NoSuchNode(f"{where}no such znode")
+    if isinstance(exc, kx.NodeExistsError):
+        return NodeExists(f"{where}znode already exists")
+    if isinstance(exc, kx.BadVersionError):
+        return VersionConflict(f"{where}znode changed concurrently")
+    if isinstance(exc, kx.NoAuthError | kx.AuthFailedError | kx.InvalidACLError):
+        return AccessDenied(
+            f"{where}ZooKeeper refused access: missing or wrong cluster secret ({type(exc).__name__})"
+        )
+    return CoordinationError(f"{where}ZooKeeper error {type(exc).__name__}: {exc}")
+
+
+_KAZOO_ERRORS = (kx.KazooException, KazooTimeoutError)
+
+
+@contextlib.contextmanager
+def kazoo_errors(what: str = "") -> Iterator[None]:
+    """Let no kazoo exception out: translate it, keeping the original as ``__cause__``."""
+    try:
+        yield
+    except _KAZOO_ERRORS as exc:
+        raise translate(exc, what) from exc
+
+
+def translated(fn: Callable[P, R]) -> Callable[P, R]:
+    """Decorator form of :func:`kazoo_errors` for public methods."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with kazoo_errors(fn.__name__):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def tx_failure(results: list[Any]) -> tuple[int, BaseException] | None:
+    """The (index, error) of the operation that failed a multi, or None if it committed."""
+    for i, r in enumerate(results):
+        if isinstance(r, BaseException) and not isinstance(
+            r, kx.RolledBackError | kx.RuntimeInconsistency
+        ):
+            return i, r
+    return None
+
+
+def cluster_password(cluster: str, secret: str) -> str:
+    """The digest password: an HMAC of the cluster name, so one secret differs per cluster."""
+    return hmac.new(secret.encode(), cluster.encode(), hashlib.sha256).hexdigest()
+
+
+class Session:
+    """One kazoo client bound to a cluster chroot, with our state and listener hand-off.
+
+    kazoo calls state listeners from its connection thread, where blocking would stall the
+    session; listeners here only record the state and queue a hand-off to a dispatcher
+    thread, which calls user listeners and callbacks one at a time.
+    """
+
+    def __init__(
+        self,
+        hosts: str,
+        cluster: str,
+        secret: str | None,
+        session_timeout: float,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.hosts = hosts
+        self.cluster = cluster
+        self.session_timeout = session_timeout
+        self.connect_timeout = connect_timeout
+        base_hosts, _, base_chroot = hosts.partition("/")
+        self._base_hosts = base_hosts.strip()
+        self._base_chroot = ("/" + base_chroot.strip("/")) if base_chroot.strip("/") else ""
+        self.root = store.cluster_root(cluster)
+        self.chroot = self._base_chroot + self.root
+        if secret:
+            password = cluster_password(cluster, secret)
+            self._auth: list[tuple[str, str]] = [("digest", f"{DIGEST_USER}:{password}")]
+            self._acl = [make_digest_acl(DIGEST_USER, password, all=True)]
+        else:
+            self._auth = []
+            self._acl = list(OPEN_ACL_UNSAFE)
+        self._state = ConnectionState.LOST
+        self._state_lock = threading.Lock()
+        self._listeners: list[Callable[[ConnectionState], None]] = []
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._dispatcher: threading.Thread | None = None
+        self.zk: KazooClient | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Create the cluster chroot if needed, then open the session in it."""
+        self._dispatcher = threading.Thread(
+            target=self._dispatch_loop, name=f"zk-dispatch-{self.cluster}", daemon=True
+        )
+        self._dispatcher.start()
+        try:
+            self._create_chroot()
+            zk = self._client(self._base_hosts + self.chroot)
+            zk.add_listener(self._on_kazoo_state)
+            self._connect(zk)
+            self.zk = zk
+            with self._state_lock:
+                self._state = ConnectionState.CONNECTED
+            self._check_access()
+            for path in store.LAYOUT:
+                self._ensure(zk, path)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        zk, self.zk = self.zk, None
+        if zk is not None:
+            with contextlib.suppress(Exception):
+                zk.stop()
+            with contextlib.suppress(Exception):
+                zk.close()
+        with self._state_lock:
+            self._state = ConnectionState.LOST
+        if self._dispatcher is not None:
+            self._queue.put(None)
+            if self._dispatcher is not threading.current_thread():
+                self._dispatcher.join(timeout=5)
+            self._dispatcher = None
+
+    def _client(self, hosts: str) -> KazooClient:
+        return KazooClient(
+            hosts=hosts,
+            timeout=self.session_timeout,
+            auth_data=self._auth or None,
+            default_acl=self._acl,
+            connection_retry=KazooRetry(max_tries=-1, delay=0.1, max_delay=1.0),
+            command_retry=None,
+        )
+
+    def _connect(self, zk: KazooClient) -> None:
+        try:
+            zk.start(timeout=self.connect_timeout)
+        except _KAZOO_ERRORS as exc:
+            raise NotConnected(
+                f"ZooKeeper unreachable at {self.hosts} "
+                f"(no session within {self.connect_timeout:g}s)"
+            ) from exc
+
+    def _create_chroot(self) -> None:
+        """``<hosts chroot>/orchestrator`` (anyone may add a cluster, nobody may remove one)
+        and ``.../orchestrator/<cluster>`` with the cluster's ACL."""
+        zk = self._client(self._base_hosts)
+        self._connect(zk)
+        base = self._base_chroot + store.CLUSTER_BASE
+        try:
+            with kazoo_errors(f"create cluster root {self.chroot}"):
+                if not zk.exists(base):
+                    if self._base_chroot:
+                        zk.ensure_path(self._base_chroot, acl=list(OPEN_ACL_UNSAFE))
+                    shared = [make_acl("world", "anyone", read=True, create=True)]
+                    with contextlib.suppress(kx.NodeExistsError):
+                        zk.create(base, acl=shared)
+                if not zk.exists(self.chroot):
+                    with contextlib.suppress(kx.NodeExistsError):
+                        zk.create(self.chroot, acl=self._acl)
+        finally:
+            zk.stop()
+            zk.close()
+
+    def _check_access(self) -> None:
+        """Fail at connect, not at the first write, when the secret does not match."""
+        assert self.zk is not None
+        try:
+            with kazoo_errors():
+                self.zk.get_children("/")
+        except AccessDenied as exc:
+            raise AccessDenied(
+                f"ZooKeeper refused access to cluster {self.cluster!r} ({self.chroot}): "
+                "missing or wrong cluster secret"
+            ) from exc
+
+    def _ensure(self, zk: KazooClient, path: str) -> None:
+        with kazoo_errors(f"ensure {path}"):
+            zk.ensure_path(path)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    @property
+    def session_id(self) -> int | None:
+        zk = self.zk
+        if zk is None or zk.client_id is None:
+            return None
+        return int(zk.client_id[0])
+
+    def client(self) -> KazooClient:
+        """The kazoo client, if the session is usable for a write that must be safe now."""
+        zk = self.zk
+        if zk is None:
+            raise NotConnected("coordinator closed")
+        return zk
+
+    def require_connected(self, what: str) -> KazooClient:
+        """Refuse while SUSPENDED or LOST: we cannot know if our session (and lease) lives."""
+        zk = self.client()
+        state = self._state
+        if state is not ConnectionState.CONNECTED:
+            raise NotConnected(f"{what}: ZooKeeper connection is {state.value}; refusing")
+        return zk
+
+    def add_listener(self, fn: Callable[[ConnectionState], None]) -> None:
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[ConnectionState], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(fn)
+
+    def dispatch(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` in the dispatcher thread (never in kazoo's threads)."""
+        self._queue.put(fn)
+
+    def _on_kazoo_state(self, kstate: KazooState) -> None:
+        state = _STATES[kstate]
+        with self._state_lock:
+            self._state = state
+        for fn in list(self._listeners):
+            self._queue.put(functools.partial(fn, state))
+        return None
+
+    def _dispatch_loop(self) -> None:
+        while True:
+            fn = self._queue.get()
+            if fn is None:
+                return
+            try:
+                fn()
+            except Exception:
+                log.exception("coordination listener failed")

@@ -1,0 +1,518 @@
+"""The cluster as seen by one node: membership, service configs, leases, claims, job state.
+
+One class, Patroni-style: public methods keep the bookkeeping (names, refusals, meaning of
+failures) and small ``_`` methods do the ZooKeeper I/O. See docs/coordination.md for the
+znode layout and the lease/epoch/claim protocol.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kazoo import exceptions as kx
+from kazoo.recipe.watchers import ChildrenWatch, DataWatch
+
+from orchestrator.coordination import store
+from orchestrator.coordination.client import Session, kazoo_errors, translated, tx_failure
+from orchestrator.coordination.errors import (
+    ClaimConflict,
+    CoordinationError,
+    FencedOut,
+    LeaseHeld,
+    NotLeaseHolder,
+)
+from orchestrator.coordination.states import Claim, ConnectionState, Lease
+
+Wake = threading.Event | Callable[..., None]
+
+
+class Coordinator:
+    """A node's handle on its cluster in ZooKeeper.
+
+    Connects on construction (``NotConnected`` if ZooKeeper does not answer within
+    ``connect_timeout``; ``AccessDenied`` if the secret does not match the cluster's).
+    Thread-safe as far as kazoo is; listeners and watch callbacks run in one dispatcher
+    thread, never in kazoo's.
+    """
+
+    def __init__(
+        self,
+        hosts: str,
+        cluster: str,
+        secret: str | None,
+        session_timeout: float,
+        node: str,
+        *,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.node = store.check_name("node", node)
+        self.cluster = cluster
+        self._facts: dict[str, Any] | None = None
+        self._session = Session(hosts, cluster, secret, session_timeout, connect_timeout)
+        self._session.add_listener(self._on_state)
+        self._session.start()
+
+    # ------------------------------------------------------------------ session
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._session.state
+
+    @property
+    def connected(self) -> bool:
+        return self._session.state is ConnectionState.CONNECTED
+
+    @property
+    def session_id(self) -> int | None:
+        return self._session.session_id
+
+    @property
+    def chroot(self) -> str:
+        return self._session.chroot
+
+    def add_listener(self, fn: Callable[[ConnectionState], None]) -> None:
+        """Call ``fn(state)`` on every connection state change (in the dispatcher thread)."""
+        self._session.add_listener(fn)
+
+    def remove_listener(self, fn: Callable[[ConnectionState], None]) -> None:
+        self._session.remove_listener(fn)
+
+    def close(self) -> None:
+        """End the session: our ephemeral nodes (membership, leases) go at once."""
+        self._session.close()
+
+    def __enter__(self) -> Coordinator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _on_state(self, state: ConnectionState) -> None:
+        # A new session after LOST has none of our ephemeral nodes: membership comes back
+        # by itself; leases do not (the daemon must decide to re-acquire).
+        if state is ConnectionState.CONNECTED and self._facts is not None:
+            with contextlib.suppress(CoordinationError):
+                self.register_node(self._facts)
+
+    # ------------------------------------------------------------------ membership
+
+    @translated
+    def register_node(self, facts: dict[str, Any]) -> None:
+        """Publish this node (ephemeral ``/nodes/<node>``) with JSON ``facts``; re-publish to update."""
+        self._facts = dict(facts)
+        zk = self._session.client()
+        path = store.node_path(self.node)
+        data = store.encode(self._facts)
+        try:
+            zk.create(path, data, ephemeral=True)
+            return
+        except kx.NodeExistsError:
+            pass
+        stat = zk.exists(path)
+        if stat is not None and stat.ephemeralOwner == self.session_id:
+            zk.set(path, data)
+            return
+        # A leftover of our previous session (it lives until that session expires), or an
+        # impostor with our name: replace it so the cluster sees this session.
+        with contextlib.suppress(kx.NoNodeError):
+            zk.delete(path)
+        zk.create(path, data, ephemeral=True)
+
+    @translated
+    def unregister_node(self) -> None:
+        self._facts = None
+        with contextlib.suppress(kx.NoNodeError):
+            self._session.client().delete(store.node_path(self.node))
+
+    @translated
+    def nodes(self) -> dict[str, dict[str, Any]]:
+        """Every registered (live) node and its facts."""
+        zk = self._session.client()
+        names = zk.get_children(store.NODES)
+        pending = {n: zk.get_async(f"{store.NODES}/{n}") for n in names}
+        out: dict[str, dict[str, Any]] = {}
+        for name, res in sorted(pending.items()):
+            try:
+                data, _ = res.get()
+            except kx.NoNodeError:
+                continue
+            out[name] = store.decode(data, f"{store.NODES}/{name}") or {}
+        return out
+
+    def watch_nodes(self, wake: Wake) -> None:
+        """Wake on membership changes: ``wake`` is an Event to set or ``fn(names)`` to call."""
+        self._watch_children(store.NODES, wake)
+
+    # ------------------------------------------------------------------ service configs
+
+    @translated
+    def put_service_config(self, svc: str, text: str) -> None:
+        zk = self._session.client()
+        path = store.config_path(svc)
+        data = text.encode()
+        try:
+            zk.create(path, data)
+        except kx.NodeExistsError:
+            zk.set(path, data)
+
+    @translated
+    def get_service_config(self, svc: str) -> str | None:
+        try:
+            data, _ = self._session.client().get(store.config_path(svc))
+        except kx.NoNodeError:
+            return None
+        return data.decode()
+
+    @translated
+    def delete_service_config(self, svc: str, purge: bool = True) -> None:
+        """Remove the service's config; ``purge`` also removes its runtime tree (state, runs)."""
+        zk = self._session.client()
+        with contextlib.suppress(kx.NoNodeError):
+            zk.delete(store.config_path(svc))
+        if purge:
+            with contextlib.suppress(kx.NoNodeError):
+                zk.delete(store.service_path(svc), recursive=True)
+
+    @translated
+    def service_names(self) -> list[str]:
+        return sorted(self._session.client().get_children(store.CONFIGS))
+
+    def watch_services(self, wake: Wake) -> None:
+        """Wake when a service config is added or removed (``fn(names)`` or Event)."""
+        self._watch_children(store.CONFIGS, wake)
+
+    def watch_service_config(self, svc: str, wake: Wake) -> None:
+        """Wake when ``svc``'s config changes (``fn(text_or_None)`` or Event)."""
+        self._watch_data(store.config_path(svc), wake, lambda d: None if d is None else d.decode())
+
+    # ------------------------------------------------------------------ lease
+
+    @translated
+    def acquire_lease(self, svc: str) -> Lease:
+        """Become the active instance of ``svc`` under a new, higher fencing epoch.
+
+        One transaction bumps the persistent epoch counter (version-checked) and creates
+        the ephemeral lease: either both happen or neither. Returns the current lease if this
+        session already holds it. Raises ``LeaseHeld`` if another session holds it; ``NotConnected`` unless CONNECTED.
+        """
+        zk = self._session.require_connected(f"acquire lease of {svc}")
+        lpath, epath = store.lease_path(svc), store.epoch_path(svc)
+        self._ensure_epoch(svc)
+        for _ in range(20):
+            holder, owner = self._read_lease(svc)
+            if holder is not None and owner == self.session_id:
+                return holder  # already ours: acquiring is idempotent within a session
+            if holder is not None:
+                raise LeaseHeld(
+                    f"lease of {svc} held by node {holder.node} (epoch {holder.epoch})"
+                    + (" in another session of this node" if holder.node == self.node else ""),
+                    holder,
+                )
+            _, stat = zk.get(epath)
+            epoch = stat.version + 1
+            lease = Lease(svc, self.node, epoch, time.time())
+            doc = {"node": self.node, "epoch": epoch, "acquired_at": lease.acquired_at}
+            tx = zk.transaction()
+            tx.set_data(epath, store.encode(doc), version=stat.version)
+            tx.create(lpath, store.encode(doc), ephemeral=True)
+            failure = tx_failure(tx.commit())
+            if failure is None:
+                return lease
+            # Lost a race: the epoch moved or somebody created the lease first. Look again.
+        raise CoordinationError(f"acquire lease of {svc}: too much contention, gave up")
+
+    @translated
+    def release_lease(self, svc: str) -> bool:
+        """Give the lease up if this session holds it; True if something was released."""
+        zk = self._session.client()
+        try:
+            _, stat = zk.get(store.lease_path(svc))
+        except kx.NoNodeError:
+            return False
+        if stat.ephemeralOwner != self.session_id:
+            return False
+        try:
+            zk.delete(store.lease_path(svc), version=stat.version)
+        except (kx.NoNodeError, kx.BadVersionError):
+            return False
+        return True
+
+    @translated
+    def lease_holder(self, svc: str) -> Lease | None:
+        return self._read_lease(svc)[0]
+
+    @translated
+    def holds_lease(self, lease: Lease) -> bool:
+        """Whether ``lease`` is still this session's and current (a read, not a guarantee)."""
+        if not self.connected:
+            return False
+        holder, owner = self._read_lease(lease.svc)
+        return holder is not None and holder.epoch == lease.epoch and owner == self.session_id
+
+    def watch_lease(self, svc: str, wake: Wake) -> None:
+        """Wake when the lease of ``svc`` changes hands (``fn(Lease_or_None)`` or Event)."""
+        path = store.lease_path(svc)
+        self._watch_data(path, wake, lambda d: store.lease_from(svc, d, path))
+
+    def _read_lease(self, svc: str) -> tuple[Lease | None, int | None]:
+        path = store.lease_path(svc)
+        try:
+            data, stat = self._session.client().get(path)
+        except kx.NoNodeError:
+            return None, None
+        return store.lease_from(svc, data, path), stat.ephemeralOwner
+
+    def _ensure_epoch(self, svc: str) -> None:
+        zk = self._session.client()
+        path = store.epoch_path(svc)
+        if zk.exists(path) is None:
+            zk.ensure_path(store.service_path(svc))
+            with contextlib.suppress(kx.NodeExistsError):
+                zk.create(path, store.encode({"node": None, "epoch": 0}))
+
+    def _add_lease_checks(self, tx: Any, lease: Lease) -> int:
+        """Add the fencing checks to ``tx``; returns how many ops were added (first ones)."""
+        # The epoch znode's version is the epoch: any later acquire bumps it. The lease znode
+        # must still exist: if our session expired it is gone even when nobody re-acquired.
+        tx.check(store.epoch_path(lease.svc), lease.epoch)
+        tx.check(store.lease_path(lease.svc), -1)
+        return 2
+
+    def _fencing_error(self, lease: Lease, index: int, exc: BaseException, what: str) -> Exception:
+        if index == 0:
+            current = None
+            with contextlib.suppress(kx.KazooException):
+                current = self._session.client().exists(store.epoch_path(lease.svc))
+            epoch = current.version if current is not None else None
+            return FencedOut(
+                f"{what}: fenced out, lease epoch {lease.epoch} of {lease.svc} is stale"
+                + (f" (current epoch {epoch})" if epoch is not None else ""),
+                epoch,
+            )
+        return NotLeaseHolder(f"{what}: node {self.node} no longer holds the lease of {lease.svc}")
+
+    def _check_lease_arg(self, lease: Lease | None, svc: str, what: str) -> None:
+        if lease is None:
+            return
+        if lease.svc != svc:
+            raise NotLeaseHolder(f"{what}: lease is for service {lease.svc}, not {svc}")
+        if lease.node != self.node:
+            raise NotLeaseHolder(f"{what}: lease belongs to node {lease.node}, not {self.node}")
+
+    # ------------------------------------------------------------------ claims
+
+    @translated
+    def claim_run(
+        self,
+        svc: str,
+        job: str,
+        slot: str,
+        lease: Lease | None,
+        node_scoped: bool = False,
+        payload: dict[str, Any] | None = None,
+    ) -> Claim:
+        """Claim run ``slot`` of ``job`` exactly once, before starting it.
+
+        One transaction: [lease still ours and current] + create the claim znode. Raises
+        ``ClaimConflict`` (``.existing`` says whose) if the slot is taken, ``FencedOut`` /
+        ``NotLeaseHolder`` if ``lease`` is stale, ``NotConnected`` unless CONNECTED. After
+        ``NotConnected`` the outcome is unknown: ``get_claim`` tells whose the slot is.
+        """
+        what = f"claim {svc}/{job}/{slot}"
+        zk = self._session.require_connected(what)
+        self._check_lease_arg(lease, svc, what)
+        scope = self.node if node_scoped else None
+        path = store.claim_path(svc, job, slot, scope)
+        claim = Claim(
+            svc=svc,
+            job=job,
+            slot=slot,
+            node=self.node,
+            epoch=lease.epoch if lease else None,
+            claimed_at=time.time(),
+            node_scoped=node_scoped,
+            payload=dict(payload or {}),
+        )
+        zk.ensure_path(store.claims_path(svc, job, scope))
+        tx = zk.transaction()
+        nchecks = self._add_lease_checks(tx, lease) if lease else 0
+        tx.create(path, store.encode(store.claim_doc(claim)))
+        failure = tx_failure(tx.commit())
+        if failure is None:
+            return claim
+        index, exc = failure
+        if lease is not None and index < nchecks:
+            raise self._fencing_error(lease, index, exc, what)
+        if isinstance(exc, kx.NodeExistsError):
+            existing = self._read_claim(path)
+            whose = f" by node {existing.node} (epoch {existing.epoch})" if existing else ""
+            raise ClaimConflict(f"{what}: slot already claimed{whose}", existing)
+        raise exc
+
+    @translated
+    def get_claim(self, svc: str, job: str, slot: str, node: str | None = None) -> Claim | None:
+        """The claim of a slot (``node`` for a node-scoped claim), or None."""
+        return self._read_claim(store.claim_path(svc, job, slot, node))
+
+    @translated
+    def claims(self, svc: str, job: str, node: str | None = None) -> list[Claim]:
+        """The claims of a job, oldest first."""
+        return [
+            c for _, c in self._children_by_age(store.claims_path(svc, job, node), store.claim_from)
+        ]
+
+    @translated
+    def prune_claims(self, svc: str, job: str, keep: int = 100, node: str | None = None) -> int:
+        """Delete all but the newest ``keep`` claims of a job; returns how many went."""
+        return self._prune(store.claims_path(svc, job, node), keep)
+
+    def _read_claim(self, path: str) -> Claim | None:
+        try:
+            data, _ = self._session.client().get(path)
+        except kx.NoNodeError:
+            return None
+        return store.claim_from(data, path)
+
+    # ------------------------------------------------------------------ job state, runs
+
+    @translated
+    def get_job_state(self, svc: str, job: str, node: str | None = None) -> dict[str, Any] | None:
+        path = store.job_state_path(svc, job, node)
+        try:
+            data, _ = self._session.client().get(path)
+        except kx.NoNodeError:
+            return None
+        return store.decode(data, path)
+
+    @translated
+    def set_job_state(
+        self,
+        svc: str,
+        job: str,
+        state: dict[str, Any],
+        node: str | None = None,
+        lease: Lease | None = None,
+    ) -> None:
+        """Write a job's state (JSON); with ``lease``, only if it is still ours and current."""
+        what = f"set state of {svc}/{job}"
+        zk = self._session.client()
+        if lease is not None:
+            zk = self._session.require_connected(what)
+            self._check_lease_arg(lease, svc, what)
+        path = store.job_state_path(svc, job, node)
+        data = store.encode(state)
+        zk.ensure_path(store.job_path(svc, job, node))
+        exists = zk.exists(path) is not None
+        tx = zk.transaction()
+        nchecks = self._add_lease_checks(tx, lease) if lease else 0
+        if exists:
+            tx.set_data(path, data)
+        else:
+            tx.create(path, data)
+        failure = tx_failure(tx.commit())
+        if failure is None:
+            return
+        index, exc = failure
+        if lease is not None and index < nchecks:
+            raise self._fencing_error(lease, index, exc, what)
+        if isinstance(exc, kx.NodeExistsError | kx.NoNodeError):
+            # Created or deleted concurrently: a plain write settles it.
+            return self.set_job_state(svc, job, state, node, lease)
+        raise exc
+
+    @translated
+    def append_run_record(
+        self, svc: str, job: str, record: dict[str, Any], keep: int = 100
+    ) -> None:
+        """Append to the job's bounded run history; the oldest beyond ``keep`` are pruned."""
+        zk = self._session.client()
+        base = store.runs_path(svc, job)
+        zk.ensure_path(base)
+        zk.create(f"{base}/{store.RUN_PREFIX}", store.encode(record), sequence=True)
+        self._prune(base, keep)
+
+    @translated
+    def run_records(self, svc: str, job: str | None = None) -> list[dict[str, Any]]:
+        """Run records of one job, or of every job of ``svc``, oldest first (commit order)."""
+        zk = self._session.client()
+        if job is not None:
+            jobs = [job]
+        else:
+            try:
+                jobs = zk.get_children(store.jobs_path(svc))
+            except kx.NoNodeError:
+                return []
+        found: list[tuple[int, dict[str, Any]]] = []
+        for j in jobs:
+            found += self._children_by_age(store.runs_path(svc, j), store.decode)
+        found.sort(key=lambda item: item[0])
+        return [rec for _, rec in found if isinstance(rec, dict)]
+
+    def _children_by_age(
+        self, base: str, parse: Callable[[bytes, str], Any]
+    ) -> list[tuple[int, Any]]:
+        """(czxid, parsed data) of every child, oldest first: czxid is ZooKeeper's commit order."""
+        zk = self._session.client()
+        try:
+            names = zk.get_children(base)
+        except kx.NoNodeError:
+            return []
+        pending = [(f"{base}/{n}", zk.get_async(f"{base}/{n}")) for n in names]
+        out = []
+        for path, res in pending:
+            try:
+                data, stat = res.get()
+            except kx.NoNodeError:
+                continue
+            out.append((stat.czxid, parse(data, path)))
+        out.sort(key=lambda item: item[0])
+        return out
+
+    def _prune(self, base: str, keep: int) -> int:
+        zk = self._session.client()
+        try:
+            names = zk.get_children(base)
+        except kx.NoNodeError:
+            return 0
+        if len(names) <= keep:
+            return 0
+        stats = [(f"{base}/{n}", zk.exists_async(f"{base}/{n}")) for n in names]
+        aged = sorted(((st.czxid, path) for path, res in stats if (st := res.get()) is not None))
+        doomed = [path for _, path in aged[: max(0, len(aged) - keep)]]
+        results = [zk.delete_async(p) for p in doomed]
+        gone = 0
+        for res in results:
+            with contextlib.suppress(kx.NoNodeError):
+                res.get()
+                gone += 1
+        return gone
+
+    # ------------------------------------------------------------------ watches
+
+    def _wake(self, wake: Wake, *args: Any) -> None:
+        if isinstance(wake, threading.Event):
+            wake.set()
+        else:
+            self._session.dispatch(lambda: wake(*args))
+
+    def _watch_children(self, path: str, wake: Wake) -> None:
+        def on_change(children: list[str]) -> None:
+            self._wake(wake, sorted(children))
+
+        with kazoo_errors(f"watch {path}"):
+            ChildrenWatch(self._session.client(), path, on_change)
+
+    def _watch_data(self, path: str, wake: Wake, convert: Callable[[bytes | None], Any]) -> None:
+        def on_change(data: bytes | None, _stat: Any) -> None:
+            try:
+                value = convert(data)
+            except CoordinationError:
+                value = None
+            self._wake(wake, value)
+
+        with kazoo_errors(f"watch {path}"):
+            DataWatch(self._session.client(), path, on_change)

@@ -1,0 +1,50 @@
+"""Plain values that cross the package boundary: connection states, leases, claims."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConnectionState(enum.Enum):
+    """Our view of the ZooKeeper session (kazoo's states, without kazoo).
+
+    CONNECTED: requests flow and the session is alive.
+    SUSPENDED: the connection is down; the session may or may not still be alive on the
+    server. Start nothing; a leaseholder must assume it may have lost its lease.
+    LOST: the session is gone (expired, or the client stopped): every ephemeral node,
+    leases included, is gone. A new session may follow (CONNECTED again).
+    """
+
+    CONNECTED = "connected"
+    SUSPENDED = "suspended"
+    LOST = "lost"
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The active-instance lease of ``svc``, held by ``node`` under fencing ``epoch``.
+
+    Epochs strictly increase across holders: a write fenced by a lease of a lower epoch than
+    the current one is refused (``FencedOut``).
+    """
+
+    svc: str
+    node: str
+    epoch: int
+    acquired_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A run slot claimed exactly once, cluster-wide (or per node when ``node_scoped``)."""
+
+    svc: str
+    job: str
+    slot: str
+    node: str
+    epoch: int | None
+    claimed_at: float
+    node_scoped: bool = False
+    payload: dict[str, Any] = field(default_factory=dict)
