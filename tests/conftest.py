@@ -11,13 +11,24 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from orchestrator.devtools.zookeeper import ZooKeeperEnsemble, ZooKeeperHarnessError, server_mode
+# The package is not installed in the venv: make the checkout importable however pytest runs.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from orchestrator.devtools.zookeeper import (  # noqa: E402
+    ZooKeeperEnsemble,
+    ZooKeeperHarnessError,
+    server_mode,
+)
 
 
 def _docker_answers() -> bool:
@@ -85,7 +96,7 @@ def zk_chroot(zk_hosts: str, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def zk_ensemble(tmp_path: pytest.TempPathFactory) -> Iterator[ZooKeeperEnsemble]:
+def zk_ensemble(tmp_path: Path) -> Iterator[ZooKeeperEnsemble]:
     """A fresh local 3-member ensemble (needs Debian's zookeeper package); failure fails."""
     ensemble = ZooKeeperEnsemble(tmp_path / "ensemble", size=3)
     try:
