@@ -1,0 +1,115 @@
+"""``svcmgr``: service actions. Argument parsing and output only; the work is elsewhere.
+
+A link or copy of this command named after a service acts as ``svcmgr -s <that name>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from orchestrator.cli import views
+from orchestrator.cli.common import guarded
+from orchestrator.errors import UsageError
+
+_OWN_NAMES = {"svcmgr", "svcmgr.py", "__main__.py", "-c"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with one line, no usage dump
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="svcmgr", description="Service actions")
+    p.add_argument("-s", "--service", dest="svc", help="service name")
+    sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run tasks of the service")
+    run.add_argument("--rid", action="append", default=[], help="rids: task#0, task, lists")
+    run.add_argument("--tags", help="a,b = a or b; a+b = a and b")
+    run.add_argument("--subsets", action="append", default=[])
+    run.add_argument("--confirm", action="store_true", help="skip confirmation prompts")
+    run.add_argument("--cron", action="store_true", help="run as the scheduler would")
+
+    pr = sub.add_parser("print", help="print schedule|status|runs|config")
+    pr.add_argument("what", choices=["schedule", "status", "runs", "config"])
+    pr.add_argument("--rid", action="append", default=[])
+    pr.add_argument("--format", choices=["text", "json"], default="text")
+
+    val = sub.add_parser("validate", help="validate config")
+    val.add_argument("what", choices=["config"])
+
+    create = sub.add_parser("create", help="validate FILE and install it as the service")
+    create.add_argument("--config", required=True, type=Path)
+    sub.add_parser("delete", help="remove the service")
+    sub.add_parser("start", help="start the instance on this node")
+    sub.add_parser("stop", help="stop the instance on this node")
+    ls = sub.add_parser("ls", help="services known to this node")
+    ls.add_argument("--format", choices=["text", "json"], default="text")
+    return p
+
+
+def _argv_with_link(argv: list[str]) -> list[str]:
+    name = Path(sys.argv[0]).name
+    if name not in _OWN_NAMES and name != "svcmgr" and not name.startswith("python"):
+        return ["-s", name, *argv]
+    return argv
+
+
+def _main(argv: list[str]) -> int:
+    args = build_parser().parse_args(_argv_with_link(argv))
+    from orchestrator import log
+
+    log.configure()
+    from orchestrator.config.node import load_node_config
+
+    node = load_node_config()
+    if args.action == "ls":
+        return views.ls(node, args.format)
+    if not args.svc:
+        raise UsageError(f"svcmgr {args.action}: missing -s SVC")
+    if args.action == "create":
+        from orchestrator.actions import lifecycle
+
+        return lifecycle.create(node, args.svc, args.config)
+    from orchestrator import service as service_mod
+
+    if args.action == "print" and args.what == "config":
+        return views.print_config(node, args.svc, args.format)
+    if args.action == "validate":
+        return views.validate_config(node, args.svc)
+    if args.action == "delete":
+        from orchestrator.actions import lifecycle
+
+        return lifecycle.delete(node, args.svc)
+    svc = service_mod.load(node, args.svc)
+    log.bind_service_log(log.service_logfile(node.paths.log_dir, svc.name))
+    if args.action == "run":
+        from orchestrator.actions.run import RunOptions, run_action, split_list
+
+        opts = RunOptions(
+            rids=[r for text in args.rid for r in split_list(text)],
+            tags=",".join(args.tags.split()) if args.tags else None,
+            subsets=[s for text in args.subsets for s in split_list(text)],
+            confirm=args.confirm, cron=args.cron)
+        return run_action(svc, opts, on_line=_echo)
+    if args.action in ("start", "stop"):
+        from orchestrator.actions import lifecycle
+
+        return getattr(lifecycle, args.action)(svc, on_line=_echo)
+    if args.action == "print":
+        return getattr(views, f"print_{args.what}")(svc, args)
+    raise UsageError(f"svcmgr: unknown action {args.action!r}")
+
+
+def _echo(line: str) -> None:
+    sys.stdout.write(line if line.endswith("\n") else line + "\n")
+    sys.stdout.flush()
+
+
+main = guarded(_main)
+
+if __name__ == "__main__":
+    sys.exit(main())

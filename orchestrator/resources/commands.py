@@ -1,0 +1,71 @@
+"""Run a resource's command (an app's start/stop/check, a task hook) with the resource's
+identity, cwd, umask and environment, its output kept in the resource's log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orchestrator.config.service import ResourceConfig
+    from orchestrator.execution import CommandResult, CommandSpec
+    from orchestrator.service import Service
+
+LIMIT_KEYWORDS = ("as", "core", "cpu", "data", "fsize", "memlock", "nofile", "nproc", "rss",
+                  "stack", "vmem")
+
+
+def base_environment(service: Service, rc: ResourceConfig, action: str) -> dict[str, str]:
+    """What every command of a resource gets, under our names and OpenSVC's."""
+    return {
+        "ORCHESTRATOR_SVCNAME": service.name,
+        "ORCHESTRATOR_RID": rc.rid,
+        "ORCHESTRATOR_NODE": service.nodename,
+        "ORCHESTRATOR_ACTION": action,
+        "OPENSVC_SVCNAME": service.name,
+        "OPENSVC_RID": rc.rid,
+        "OPENSVC_ACTION": action,
+    }
+
+
+def command_spec(service: Service, rc: ResourceConfig, command: str, action: str,
+                 extra_env: Mapping[str, str] | None = None,
+                 timeout: float | None = None) -> CommandSpec:
+    from orchestrator.execution import CommandSpec
+
+    env = base_environment(service, rc, action)
+    env.update(rc.get("environment") or {})
+    env.update(extra_env or {})
+    limits: dict[str, int] = {}
+    for name in LIMIT_KEYWORDS:
+        value = rc.get(f"limit_{name}")
+        if value is not None:
+            limits[name] = value
+    return CommandSpec(
+        command=command,
+        user=rc.get("user"),
+        group=rc.get("group"),
+        cwd=rc.get("cwd"),
+        umask=rc.get("umask"),
+        environment=env,
+        timeout=timeout if timeout is not None else rc.get("timeout"),
+        kill_grace=rc.get("kill_grace") or 5.0,
+        limits=limits,
+    )
+
+
+def resource_log(service: Service, rc: ResourceConfig) -> Path:
+    path = service.var / "resources" / f"{rc.rid}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_resource_command(service: Service, rc: ResourceConfig, command: str, action: str,
+                         on_line: Callable[[str], None] | None = None,
+                         timeout: float | None = None, **env: Any) -> CommandResult:
+    from orchestrator.execution import run
+
+    spec = command_spec(service, rc, command, action, {k: str(v) for k, v in env.items()},
+                        timeout)
+    return run(spec, resource_log(service, rc), on_line=on_line)

@@ -1,0 +1,71 @@
+"""Evaluate the status of this node's instance of a service, resource by resource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.resources.status import Status, merge
+
+if TYPE_CHECKING:
+    from orchestrator.service import Service
+
+
+@dataclass(frozen=True)
+class ResourceStatus:
+    rid: str
+    status: Status
+    label: str
+    reason: str | None = None
+    optional: bool = False
+    disabled: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"status": str(self.status), "label": self.label,
+                             "optional": self.optional, "disabled": self.disabled}
+        if self.reason:
+            d["reason"] = self.reason
+        d.update(self.extra)
+        return d
+
+
+@dataclass(frozen=True)
+class InstanceStatus:
+    node: str
+    avail: Status
+    overall: Status
+    resources: dict[str, ResourceStatus]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"avail": str(self.avail), "overall": str(self.overall),
+                "resources": {rid: r.to_dict() for rid, r in self.resources.items()}}
+
+
+def resource_status(service: Service, rid: str) -> ResourceStatus:
+    from orchestrator.resources import app, sync, task
+
+    rc = service.resource(rid)
+    if rc["disable"]:
+        return ResourceStatus(rid, Status.NA, rc.driver, "disabled", rc["optional"], True)
+    driver = {"app": app, "task": task, "sync": sync}[rc.driver]
+    status, label, reason = driver.status(service, rc)
+    return ResourceStatus(rid, status, label, reason, rc["optional"], False)
+
+
+def instance_status(service: Service, rids: list[str] | None = None) -> InstanceStatus:
+    """avail merges the app resources that count (not optional, not disabled). overall is
+    avail, turned to warn when any other resource (optional app, task, sync) is warn or down:
+    a failed task with ``check = last_run`` or a failed sync shows there."""
+    wanted = rids if rids is not None else [r.rid for r in service.resources()]
+    statuses = {rid: resource_status(service, rid) for rid in wanted}
+
+    def counts(s: ResourceStatus) -> bool:
+        return s.rid.startswith("app#") and not s.optional and not s.disabled
+
+    avail = merge(s.status for s in statuses.values() if counts(s))
+    overall = avail
+    for s in statuses.values():
+        if not s.disabled and not counts(s) and s.status in (Status.WARN, Status.DOWN):
+            overall = Status.WARN
+    return InstanceStatus(service.nodename, avail, overall, statuses)

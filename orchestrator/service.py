@@ -1,0 +1,93 @@
+"""A service as this node sees it: its validated config, its run records and local state."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from orchestrator.config.node import NodeConfig
+from orchestrator.config.service import ResourceConfig, ServiceConfig, load_service
+from orchestrator.errors import UsageError
+from orchestrator.runs import FileRunStore, RunStore
+
+
+def natural_key(rid: str) -> tuple[Any, ...]:
+    """Order rids like people do: task#2 before task#10."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", rid))
+
+
+@dataclass
+class Service:
+    config: ServiceConfig
+    node: NodeConfig
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def nodename(self) -> str:
+        return self.node.nodename
+
+    @property
+    def var(self) -> Path:
+        return self.node.paths.service_var(self.name)
+
+    @cached_property
+    def runs(self) -> RunStore:
+        return FileRunStore(self.var / "runs")
+
+    @cached_property
+    def state(self) -> LocalState:
+        return LocalState(self.var / "state.json")
+
+    def resources(self, driver: str | None = None) -> list[ResourceConfig]:
+        found = [r for r in self.config.resources.values() if driver in (None, r.driver)]
+        return sorted(found, key=lambda r: natural_key(r.rid))
+
+    def tasks(self) -> list[ResourceConfig]:
+        return self.resources("task")
+
+    def resource(self, rid: str) -> ResourceConfig:
+        return self.config.resources[rid]
+
+
+class LocalState:
+    """Small JSON state of this node's instance (e.g. apps started with no check command)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def read(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def update(self, section: str, key: str, value: Any) -> None:
+        data = self.read()
+        data.setdefault(section, {})[key] = value
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, sort_keys=True))
+        os.replace(tmp, self.path)
+
+
+def service_names(node: NodeConfig) -> list[str]:
+    directory = node.paths.services_dir
+    if not directory.is_dir():
+        return []
+    return sorted(p.stem for p in directory.glob("*.conf"))
+
+
+def load(node: NodeConfig, svcname: str) -> Service:
+    """Load service ``svcname`` on this node; unknown service or bad config -> exit 2."""
+    path = node.paths.service_conf(svcname)
+    if not path.exists():
+        raise UsageError(f"unknown service {svcname!r}: no config file {path}")
+    return Service(load_service(path, svcname, node.nodename), node)

@@ -1,0 +1,164 @@
+"""Run one task once, manual or scheduled, and leave a run record saying how it went.
+
+This is the execution path shared by ``svcmgr run`` and the daemon's scheduler:
+requirements -> overlap guard (max_parallel) -> pre hooks -> command -> post hooks ->
+on_error -> record. Confirmation is asked by the caller (only manual runs ask).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from orchestrator.resources.commands import command_spec
+from orchestrator.resources.instance import resource_status
+from orchestrator.runs import RunRecord, RunStatus, new_run_id
+
+if TYPE_CHECKING:
+    from orchestrator.config.service import ResourceConfig
+    from orchestrator.execution import CommandResult
+    from orchestrator.service import Service
+
+
+def unmet_requirements(service: Service, rc: ResourceConfig) -> list[str]:
+    """One sentence per ``run_requires`` item whose resource is not in a wanted state."""
+    unmet = []
+    for req in rc["run_requires"]:
+        current = resource_status(service, req.rid).status
+        if str(current) not in req.states:
+            wanted = " or ".join(req.states)
+            unmet.append(f"{req.rid} is {current}, wanted {wanted}")
+    return unmet
+
+
+@dataclass
+class TaskRun:
+    """Inputs of one run: who asked, for which slot, and where output lines go."""
+
+    origin: str = "manual"  # "manual" | "scheduler"
+    scheduled_at: datetime | None = None
+    on_line: Callable[[str], None] | None = None
+    epoch: int | None = None
+
+
+def _process_identity() -> tuple[int, float | None]:
+    """This process's pid and create time, so a stale 'running' marker can be told apart."""
+    pid = os.getpid()
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        with open("/proc/stat") as fh:
+            btime = next(int(line.split()[1]) for line in fh if line.startswith("btime"))
+        return pid, btime + int(fields[19]) / ticks
+    except (OSError, ValueError, IndexError, StopIteration):
+        return pid, None
+
+
+def record_not_run(service: Service, rc: ResourceConfig, run: TaskRun, status: RunStatus,
+                   reason: str) -> RunRecord:
+    """A run that never started (skipped, refused, aborted, missed) still leaves a record."""
+    now = datetime.now(UTC)
+    record = RunRecord(new_run_id(now), service.name, rc.rid, service.nodename, run.origin,
+                       status, scheduled_at=run.scheduled_at, ended_at=now, reason=reason,
+                       epoch=run.epoch)
+    service.runs.save(record)
+    return record
+
+
+def execute(service: Service, rc: ResourceConfig, run: TaskRun,
+            log: Callable[..., None] | None = None) -> RunRecord:
+    """Run the task now; return its final record. Never raises for a task's own failure."""
+    from orchestrator.errors import OrchestratorError
+    from orchestrator.execution import run as run_command
+
+    say = log or (lambda *a, **k: None)
+    now = datetime.now(UTC)
+    run_id = new_run_id(now)
+    log_path = service.runs.log_path(rc.rid, run_id)
+    pid, pid_started = _process_identity()
+    record = RunRecord(run_id, service.name, rc.rid, service.nodename, run.origin,
+                       RunStatus.RUNNING, scheduled_at=run.scheduled_at, started_at=now,
+                       log_path=str(log_path), pid=pid, pid_started=pid_started, epoch=run.epoch)
+    blocking = service.runs.begin(record, max_parallel=rc["max_parallel"])
+    if blocking:
+        ids = ", ".join(r.run_id for r in blocking)
+        return record_not_run(service, rc, run, RunStatus.REFUSED,
+                               f"already running (max_parallel={rc['max_parallel']}: {ids})")
+    env = {"ORCHESTRATOR_RUN_ID": run_id, "ORCHESTRATOR_ORIGIN": run.origin}
+    if run.scheduled_at:
+        env["ORCHESTRATOR_SCHEDULED_AT"] = run.scheduled_at.isoformat()
+
+    def command(text: str, action: str, timeout: float | None = None) -> CommandResult:
+        spec = command_spec(service, rc, text, action, env, timeout)
+        return run_command(spec, log_path, on_line=run.on_line)
+
+    def hook(name: str) -> str | None:
+        text = rc[name]
+        if not text:
+            return None
+        try:
+            result = command(text, "run", timeout=rc["timeout"])
+        except OrchestratorError as exc:
+            return f"{name} could not run: {exc}"
+        if result.exit_code != 0:
+            return f"{name} exited with code {result.exit_code}"
+        return None
+
+    try:
+        for name in ("blocking_pre_run", "pre_run"):
+            error = hook(name)
+            if error and name.startswith("blocking"):
+                return _finish(service, record, RunStatus.FAILED, None, error)
+            if error:
+                say("warning", error)
+        say("info", rc["command"])
+        try:
+            result = command(rc["command"], "run")
+        except OrchestratorError as exc:
+            code = getattr(exc, "returncode", None)
+            status = RunStatus.REFUSED if code is None else RunStatus.FAILED
+            _on_error(service, rc, command, say)
+            return _finish(service, record, status, code, str(exc))
+        if result.timed_out:
+            status, reason = RunStatus.TIMEOUT, f"timed out after {rc['timeout']:g}s, killed"
+        elif result.exit_code != 0:
+            status, reason = RunStatus.FAILED, f"exited with code {result.exit_code}"
+        else:
+            status, reason = RunStatus.OK, None
+        for name in ("post_run", "blocking_post_run"):
+            error = hook(name)
+            if error and name.startswith("blocking") and status == RunStatus.OK:
+                status, reason = RunStatus.FAILED, error
+            elif error:
+                say("warning", error)
+        if status != RunStatus.OK:
+            _on_error(service, rc, command, say)
+        return _finish(service, record, status, result.exit_code, reason)
+    except BaseException as exc:  # interrupted (Ctrl-C, daemon stop): never leave "running"
+        _finish(service, record, RunStatus.INTERRUPTED, None, f"interrupted: {exc!r}")
+        raise
+
+
+def _on_error(service: Service, rc: ResourceConfig,
+              command: Callable[..., CommandResult], say: Callable[..., None]) -> None:
+    from orchestrator.errors import OrchestratorError
+
+    if not rc["on_error"]:
+        return
+    try:
+        result = command(rc["on_error"], "run", timeout=rc["timeout"])
+        if result.exit_code != 0:
+            say("warning", f"on_error exited with code {result.exit_code}")
+    except OrchestratorError as exc:
+        say("warning", f"on_error could not run: {exc}")
+
+
+def _finish(service: Service, record: RunRecord, status: RunStatus, exit_code: int | None,
+            reason: str | None) -> RunRecord:
+    final = replace(record.finished(status, exit_code=exit_code, reason=reason), pid=None)
+    service.runs.save(final)
+    return final
