@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install what orchestrator needs on a fresh Debian machine, then the package itself into
+# ./.venv. Idempotent: a second run only checks. Needs root (or sudo) for the system packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+[ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
+command -v rsync >/dev/null 2>&1 || need+=(rsync)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+if [ "${#need[@]}" -gt 0 ]; then
+    echo "bootstrap: installing system packages: ${need[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "bootstrap: creating .venv" >&2
+    python3 -m venv .venv
+fi
+stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+    echo "bootstrap: installing orchestrator and its test tools into .venv" >&2
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+    rm -f .venv/.installed-*
+    touch "$stamp"
+fi

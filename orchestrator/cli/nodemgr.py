@@ -1,0 +1,149 @@
+"""``nodemgr``: node-level commands. Argument parsing and output only."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+from orchestrator.cli.common import emit_json, guarded, table
+from orchestrator.errors import UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="nodemgr", description="Node commands")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sched = sub.add_parser("schedule", help="schedule tools")
+    ssub = sched.add_subparsers(dest="subcommand", required=True, parser_class=_Parser)
+    ex = ssub.add_parser("explain", help="next run times of a schedule expression, and why")
+    ex.add_argument("expression")
+    ex.add_argument("--now", help="evaluate at this time (ISO 8601); default: now")
+    ex.add_argument("--last", help="the job's last run (ISO 8601)")
+    ex.add_argument("--count", type=int, default=5)
+    ex.add_argument("--tz", help="IANA time zone of the schedule; default: local")
+    ex.add_argument("--format", choices=["text", "json"], default="text")
+    pr = sub.add_parser("print", help="print schedule")
+    pr.add_argument("what", choices=["schedule"])
+    pr.add_argument("--format", choices=["text", "json"], default="text")
+    st = sub.add_parser("status", help="nodes and services")
+    st.add_argument("--format", choices=["text", "json"], default="text")
+    return p
+
+
+def _time(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"invalid {option} {text!r}: expected ISO 8601 "
+                         "like 2026-11-27T10:00:00") from None
+
+
+def explain(args: argparse.Namespace) -> int:
+    from orchestrator.schedule import ScheduleError
+    from orchestrator.schedule import explain as explain_schedule
+
+    if args.count < 1:
+        raise UsageError(f"invalid --count {args.count}: expected >= 1")
+    now = _time(args.now, "--now") or datetime.now().astimezone()
+    last = _time(args.last, "--last")
+    try:
+        result = explain_schedule(args.expression, now=now, last=last, count=args.count,
+                                  tz=args.tz)
+    except ScheduleError as exc:
+        raise UsageError(f"invalid schedule {args.expression!r}: {exc}") from None
+    if args.format == "json":
+        emit_json(result)
+        return 0
+    out = [f"expression: {result['expression']}", f"kind:       {result['kind']}"]
+    for key in ("description", "reason"):
+        if result.get(key):
+            out.append(f"{key + ':':<11} {result[key]}")
+    out.append("next runs:" if result["next"] else "next runs:  none within the horizon")
+    out.extend(f"  {t}" for t in result["next"])
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+def node_schedule(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from orchestrator.config.node import load_node_config
+    from orchestrator.schedule import is_unscheduled, parse
+
+    node = load_node_config()
+    now = datetime.now(UTC)
+    rows = []
+    for action, kw in (("compliance_auto", "comp_schedule"), ("pushasset", "pushasset_schedule")):
+        definition = node.get("node", kw)
+        nxt = None
+        if definition and not is_unscheduled(definition):
+            nxt = parse(definition, tz=node.get("node", "tz"),
+                        splay_key=f"node/{action}/{node.nodename}").next_run(now, None)
+        rows.append({"action": action, "rid": None, "config_parameter": f"node.{kw}",
+                     "schedule_definition": definition, "last_run": None,
+                     "next_run": nxt.isoformat() if nxt else None})
+    if args.format == "json":
+        emit_json(rows)
+    else:
+        sys.stdout.write(table([(r["action"], r["last_run"], r["next_run"],
+                                 r["config_parameter"], r["schedule_definition"]) for r in rows],
+                               ["ACTION", "LAST RUN", "NEXT RUN", "CONFIG PARAMETER",
+                                "SCHEDULE DEFINITION"]) + "\n")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    from orchestrator import service as service_mod
+    from orchestrator.cli.views import status_dict
+    from orchestrator.config.errors import ConfigError
+    from orchestrator.config.node import load_node_config
+
+    node = load_node_config()
+    services = {}
+    for name in service_mod.service_names(node):
+        try:
+            data = status_dict(service_mod.load(node, name))
+        except ConfigError as exc:
+            services[name] = {"avail": "undef", "active_node": None, "frozen": False,
+                              "instances": {}, "error": str(exc.problems[0])}
+            continue
+        services[name] = {k: data[k] for k in ("avail", "overall", "active_node", "frozen",
+                                               "instances")}
+    result = {"cluster": None, "nodes": {node.nodename: {"state": "up"}}, "services": services}
+    if args.format == "json":
+        emit_json(result)
+        return 0
+    out = [f"node {n}: {info['state']}" for n, info in result["nodes"].items()]
+    out.append(table([(name, s["avail"], s.get("active_node") or "-",
+                       "frozen" if s.get("frozen") else "", s.get("error", ""))
+                      for name, s in services.items()],
+                     ["SERVICE", "AVAIL", "ACTIVE NODE", "FROZEN", "NOTE"]))
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+def _main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    from orchestrator import log
+
+    log.configure()
+    if args.command == "schedule":
+        return explain(args)
+    if args.command == "print":
+        return node_schedule(args)
+    if args.command == "status":
+        return status(args)
+    raise UsageError(f"nodemgr: unknown command {args.command!r}")
+
+
+main = guarded(_main)
+
+if __name__ == "__main__":
+    sys.exit(main())
