@@ -136,6 +136,7 @@ class Session:
         self.cluster = cluster
         self.session_timeout = session_timeout
         self.connect_timeout = connect_timeout
+        self.op_timeout = max(1.0, session_timeout)
         base_hosts, _, base_chroot = hosts.partition("/")
         self._base_hosts = base_hosts.strip()
         self._base_chroot = ("/" + base_chroot.strip("/")) if base_chroot.strip("/") else ""
@@ -172,8 +173,10 @@ class Session:
             with self._state_lock:
                 self._state = ConnectionState.CONNECTED
             self._check_access()
+            ops = self.client("connect")
             for path in store.LAYOUT:
-                self._ensure(zk, path)
+                with kazoo_errors(f"ensure {path}"):
+                    ops.ensure_path(path)
         except BaseException:
             self.close()
             raise
@@ -235,19 +238,14 @@ class Session:
 
     def _check_access(self) -> None:
         """Fail at connect, not at the first write, when the secret does not match."""
-        assert self.zk is not None
         try:
             with kazoo_errors():
-                self.zk.get_children("/")
+                self.client("connect").get_children("/")
         except AccessDenied as exc:
             raise AccessDenied(
                 f"ZooKeeper refused access to cluster {self.cluster!r} ({self.chroot}): "
                 "missing or wrong cluster secret"
             ) from exc
-
-    def _ensure(self, zk: KazooClient, path: str) -> None:
-        with kazoo_errors(f"ensure {path}"):
-            zk.ensure_path(path)
 
     # ------------------------------------------------------------------ state
 
@@ -262,20 +260,28 @@ class Session:
             return None
         return int(zk.client_id[0])
 
-    def client(self) -> KazooClient:
-        """The kazoo client, if the session is usable for a write that must be safe now."""
+    def raw(self) -> KazooClient:
+        """The kazoo client itself (for kazoo's watch recipes only)."""
         zk = self.zk
         if zk is None:
             raise NotConnected("coordinator closed")
         return zk
 
-    def require_connected(self, what: str) -> KazooClient:
-        """Refuse while SUSPENDED or LOST: we cannot know if our session (and lease) lives."""
-        zk = self.client()
+    def client(self, what: str = "") -> Ops:
+        """Bounded-wait operations; refused at once unless CONNECTED.
+
+        kazoo queues a request made while disconnected until a connection comes back, which
+        may be never: so nothing is sent unless we are connected, and no wait is longer than
+        ``op_timeout``.
+        """
+        zk = self.raw()
         state = self._state
         if state is not ConnectionState.CONNECTED:
-            raise NotConnected(f"{what}: ZooKeeper connection is {state.value}; refusing")
-        return zk
+            where = f"{what}: " if what else ""
+            raise NotConnected(f"{where}ZooKeeper connection is {state.value}; refusing")
+        return Ops(zk, self.op_timeout)
+
+    require_connected = client
 
     def add_listener(self, fn: Callable[[ConnectionState], None]) -> None:
         self._listeners.append(fn)
@@ -305,3 +311,81 @@ class Session:
                 fn()
             except Exception:
                 log.exception("coordination listener failed")
+
+
+class Ops:
+    """kazoo's calls used here, each waiting at most ``timeout`` (then ``NotConnected``)."""
+
+    def __init__(self, zk: KazooClient, timeout: float) -> None:
+        self.zk = zk
+        self.timeout = timeout
+
+    def _wait(self, result: Any) -> Any:
+        return result.get(timeout=self.timeout)
+
+    def get(self, path: str) -> tuple[bytes, Any]:
+        return self._wait(self.zk.get_async(path))
+
+    def exists(self, path: str) -> Any:
+        return self._wait(self.zk.exists_async(path))
+
+    def get_children(self, path: str) -> list[str]:
+        return self._wait(self.zk.get_children_async(path))
+
+    def create(
+        self, path: str, value: bytes = b"", *, ephemeral: bool = False, sequence: bool = False
+    ) -> str:
+        return self._wait(self.zk.create_async(path, value, ephemeral=ephemeral, sequence=sequence))
+
+    def set(self, path: str, value: bytes, version: int = -1) -> Any:
+        return self._wait(self.zk.set_async(path, value, version))
+
+    def delete(self, path: str, version: int = -1) -> None:
+        self._wait(self.zk.delete_async(path, version))
+
+    def ensure_path(self, path: str) -> None:
+        self._wait(self.zk.ensure_path_async(path))
+
+    def delete_tree(self, path: str) -> None:
+        """Delete ``path`` and everything below it (children first)."""
+        try:
+            children = self.get_children(path)
+        except kx.NoNodeError:
+            return
+        for child in children:
+            self.delete_tree(f"{path}/{child}")
+        with contextlib.suppress(kx.NoNodeError):
+            self.delete(path)
+
+    def get_many(self, paths: list[str]) -> dict[str, tuple[bytes, Any]]:
+        """Data and stat of each path that exists, fetched in parallel."""
+        pending = [(p, self.zk.get_async(p)) for p in paths]
+        out = {}
+        for p, res in pending:
+            with contextlib.suppress(kx.NoNodeError):
+                out[p] = self._wait(res)
+        return out
+
+    def exists_many(self, paths: list[str]) -> dict[str, Any]:
+        pending = [(p, self.zk.exists_async(p)) for p in paths]
+        out = {}
+        for p, res in pending:
+            stat = self._wait(res)
+            if stat is not None:
+                out[p] = stat
+        return out
+
+    def delete_many(self, paths: list[str]) -> int:
+        pending = [self.zk.delete_async(p) for p in paths]
+        gone = 0
+        for res in pending:
+            with contextlib.suppress(kx.NoNodeError):
+                self._wait(res)
+                gone += 1
+        return gone
+
+    def transaction(self) -> Any:
+        return self.zk.transaction()
+
+    def commit(self, tx: Any) -> list[Any]:
+        return self._wait(tx.commit_async())

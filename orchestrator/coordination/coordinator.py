@@ -133,15 +133,11 @@ class Coordinator:
         """Every registered (live) node and its facts."""
         zk = self._session.client()
         names = zk.get_children(store.NODES)
-        pending = {n: zk.get_async(f"{store.NODES}/{n}") for n in names}
-        out: dict[str, dict[str, Any]] = {}
-        for name, res in sorted(pending.items()):
-            try:
-                data, _ = res.get()
-            except kx.NoNodeError:
-                continue
-            out[name] = store.decode(data, f"{store.NODES}/{name}") or {}
-        return out
+        found = zk.get_many([f"{store.NODES}/{n}" for n in names])
+        return {
+            path.rsplit("/", 1)[1]: store.decode(data, path) or {}
+            for path, (data, _) in sorted(found.items())
+        }
 
     def watch_nodes(self, wake: Wake) -> None:
         """Wake on membership changes: ``wake`` is an Event to set or ``fn(names)`` to call."""
@@ -175,7 +171,7 @@ class Coordinator:
             zk.delete(store.config_path(svc))
         if purge:
             with contextlib.suppress(kx.NoNodeError):
-                zk.delete(store.service_path(svc), recursive=True)
+                zk.delete_tree(store.service_path(svc))
 
     @translated
     def service_names(self) -> list[str]:
@@ -219,7 +215,7 @@ class Coordinator:
             tx = zk.transaction()
             tx.set_data(epath, store.encode(doc), version=stat.version)
             tx.create(lpath, store.encode(doc), ephemeral=True)
-            failure = tx_failure(tx.commit())
+            failure = tx_failure(zk.commit(tx))
             if failure is None:
                 return lease
             # Lost a race: the epoch moved or somebody created the lease first. Look again.
@@ -285,7 +281,7 @@ class Coordinator:
     def _fencing_error(self, lease: Lease, index: int, exc: BaseException, what: str) -> Exception:
         if index == 0:
             current = None
-            with contextlib.suppress(kx.KazooException):
+            with contextlib.suppress(kx.KazooException, CoordinationError):
                 current = self._session.client().exists(store.epoch_path(lease.svc))
             epoch = current.version if current is not None else None
             return FencedOut(
@@ -341,7 +337,7 @@ class Coordinator:
         tx = zk.transaction()
         nchecks = self._add_lease_checks(tx, lease) if lease else 0
         tx.create(path, store.encode(store.claim_doc(claim)))
-        failure = tx_failure(tx.commit())
+        failure = tx_failure(zk.commit(tx))
         if failure is None:
             return claim
         index, exc = failure
@@ -399,10 +395,8 @@ class Coordinator:
     ) -> None:
         """Write a job's state (JSON); with ``lease``, only if it is still ours and current."""
         what = f"set state of {svc}/{job}"
-        zk = self._session.client()
-        if lease is not None:
-            zk = self._session.require_connected(what)
-            self._check_lease_arg(lease, svc, what)
+        zk = self._session.client(what)
+        self._check_lease_arg(lease, svc, what)
         path = store.job_state_path(svc, job, node)
         data = store.encode(state)
         zk.ensure_path(store.job_path(svc, job, node))
@@ -413,7 +407,7 @@ class Coordinator:
             tx.set_data(path, data)
         else:
             tx.create(path, data)
-        failure = tx_failure(tx.commit())
+        failure = tx_failure(zk.commit(tx))
         if failure is None:
             return
         index, exc = failure
@@ -461,14 +455,8 @@ class Coordinator:
             names = zk.get_children(base)
         except kx.NoNodeError:
             return []
-        pending = [(f"{base}/{n}", zk.get_async(f"{base}/{n}")) for n in names]
-        out = []
-        for path, res in pending:
-            try:
-                data, stat = res.get()
-            except kx.NoNodeError:
-                continue
-            out.append((stat.czxid, parse(data, path)))
+        found = zk.get_many([f"{base}/{n}" for n in names])
+        out = [(stat.czxid, parse(data, path)) for path, (data, stat) in found.items()]
         out.sort(key=lambda item: item[0])
         return out
 
@@ -480,16 +468,9 @@ class Coordinator:
             return 0
         if len(names) <= keep:
             return 0
-        stats = [(f"{base}/{n}", zk.exists_async(f"{base}/{n}")) for n in names]
-        aged = sorted(((st.czxid, path) for path, res in stats if (st := res.get()) is not None))
-        doomed = [path for _, path in aged[: max(0, len(aged) - keep)]]
-        results = [zk.delete_async(p) for p in doomed]
-        gone = 0
-        for res in results:
-            with contextlib.suppress(kx.NoNodeError):
-                res.get()
-                gone += 1
-        return gone
+        stats = zk.exists_many([f"{base}/{n}" for n in names])
+        aged = sorted((stat.czxid, path) for path, stat in stats.items())
+        return zk.delete_many([path for _, path in aged[: max(0, len(aged) - keep)]])
 
     # ------------------------------------------------------------------ watches
 
@@ -504,7 +485,7 @@ class Coordinator:
             self._wake(wake, sorted(children))
 
         with kazoo_errors(f"watch {path}"):
-            ChildrenWatch(self._session.client(), path, on_change)
+            ChildrenWatch(self._session.raw(), path, on_change)
 
     def _watch_data(self, path: str, wake: Wake, convert: Callable[[bytes | None], Any]) -> None:
         def on_change(data: bytes | None, _stat: Any) -> None:
@@ -515,4 +496,4 @@ class Coordinator:
             self._wake(wake, value)
 
         with kazoo_errors(f"watch {path}"):
-            DataWatch(self._session.client(), path, on_change)
+            DataWatch(self._session.raw(), path, on_change)
