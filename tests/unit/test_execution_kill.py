@@ -3,6 +3,7 @@ the process group (setsid) and orphans whose parent already exited."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -38,10 +39,8 @@ def _gone(pid: int, timeout: float = 2.0) -> bool:
 
 
 def _cleanup(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def test_timeout_kills_grandchild(tmp_path: Path) -> None:
