@@ -92,16 +92,19 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
     if run.scheduled_at:
         env["ORCHESTRATOR_SCHEDULED_AT"] = run.scheduled_at.isoformat()
 
-    def command(text: str, action: str, timeout: float | None = None) -> CommandResult:
+    def command(text: str, action: str, timeout: float | None = None,
+                step: str | None = None) -> CommandResult:
+        """Run one command of the run; hooks log beside the run's log (each log is rewritten)."""
         spec = command_spec(service, rc, text, action, env, timeout)
-        return run_command(spec, log_path, on_line=run.on_line)
+        path = log_path if step is None else log_path.with_suffix(f".{step}.log")
+        return run_command(spec, path, on_line=run.on_line)
 
     def hook(name: str) -> str | None:
         text = rc[name]
         if not text:
             return None
         try:
-            result = command(text, "run", timeout=rc["timeout"])
+            result = command(text, "run", timeout=rc["timeout"], step=name)
         except OrchestratorError as exc:
             return f"{name} could not run: {exc}"
         if result.exit_code != 0:
@@ -150,7 +153,7 @@ def _on_error(service: Service, rc: ResourceConfig,
     if not rc["on_error"]:
         return
     try:
-        result = command(rc["on_error"], "run", timeout=rc["timeout"])
+        result = command(rc["on_error"], "run", timeout=rc["timeout"], step="on_error")
         if result.exit_code != 0:
             say("warning", f"on_error exited with code {result.exit_code}")
     except OrchestratorError as exc:

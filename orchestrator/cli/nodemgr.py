@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--format", choices=["text", "json"], default="text")
     st = sub.add_parser("status", help="nodes and services")
     st.add_argument("--format", choices=["text", "json"], default="text")
+    daemon = sub.add_parser("daemon", help="the node agent")
+    dsub = daemon.add_subparsers(dest="subcommand", required=True, parser_class=_Parser)
+    dsub.add_parser("run", help="run the node agent in the foreground")
     return p
 
 
@@ -106,6 +109,10 @@ def status(args: argparse.Namespace) -> int:
     from orchestrator.config.node import load_node_config
 
     node = load_node_config()
+    if node.is_clustered:
+        from orchestrator.actions.cluster import cluster_status
+
+        return _print_status(cluster_status(node), args.format)
     services = {}
     for name in service_mod.service_names(node):
         try:
@@ -117,16 +124,32 @@ def status(args: argparse.Namespace) -> int:
         services[name] = {k: data[k] for k in ("avail", "overall", "active_node", "frozen",
                                                "instances")}
     result = {"cluster": None, "nodes": {node.nodename: {"state": "up"}}, "services": services}
-    if args.format == "json":
+    return _print_status(result, args.format)
+
+
+def _print_status(result: dict, fmt: str) -> int:
+    if fmt == "json":
         emit_json(result)
         return 0
-    out = [f"node {n}: {info['state']}" for n, info in result["nodes"].items()]
+    services = result["services"]
+    out = [f"cluster {result['cluster'] or '(standalone)'}"]
+    out += [f"node {n}: {info['state']}" for n, info in result["nodes"].items()]
     out.append(table([(name, s["avail"], s.get("active_node") or "-",
                        "frozen" if s.get("frozen") else "", s.get("error", ""))
                       for name, s in services.items()],
                      ["SERVICE", "AVAIL", "ACTIVE NODE", "FROZEN", "NOTE"]))
     sys.stdout.write("\n".join(out) + "\n")
     return 0
+
+
+def daemon_run() -> int:
+    """The node agent in the foreground, until SIGTERM or SIGINT."""
+    from orchestrator.config.node import load_node_config
+    from orchestrator.daemon.agent import Agent
+
+    agent = Agent(load_node_config())
+    agent.install_signal_handlers()
+    return agent.run()
 
 
 def _main(argv: list[str]) -> int:
@@ -140,6 +163,8 @@ def _main(argv: list[str]) -> int:
         return node_schedule(args)
     if args.command == "status":
         return status(args)
+    if args.command == "daemon":
+        return daemon_run()
     raise UsageError(f"nodemgr: unknown command {args.command!r}")
 
 

@@ -44,8 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     create = sub.add_parser("create", help="validate FILE and install it as the service")
     create.add_argument("--config", required=True, type=Path)
     sub.add_parser("delete", help="remove the service")
-    sub.add_parser("start", help="start the instance on this node")
-    sub.add_parser("stop", help="stop the instance on this node")
+    for name, text in (("start", "start the instance on this node"),
+                       ("stop", "stop the instance on this node"),
+                       ("takeover", "relocate the active instance to this node"),
+                       ("giveback", "relocate the active instance back to the placement leader")):
+        act = sub.add_parser(name, help=text)
+        act.add_argument("--wait", type=float, default=60.0, help="seconds to wait (cluster)")
+    sw = sub.add_parser("switch", help="relocate the active instance to NODE")
+    sw.add_argument("--to", required=True, metavar="NODE")
+    sw.add_argument("--wait", type=float, default=60.0, help="seconds to wait")
+    sub.add_parser("freeze", help="stop automatic orchestration (failover)")
+    sub.add_parser("thaw", help="resume automatic orchestration")
     ls = sub.add_parser("ls", help="services known to this node")
     ls.add_argument("--format", choices=["text", "json"], default="text")
     return p
@@ -70,6 +79,11 @@ def _main(argv: list[str]) -> int:
         return views.ls(node, args.format)
     if not args.svc:
         raise UsageError(f"svcmgr {args.action}: missing -s SVC")
+    if node.is_clustered and args.action in _CLUSTER_ACTIONS:
+        return _cluster_action(node, args)
+    if args.action in _CLUSTER_ONLY:
+        raise UsageError(f"svcmgr {args.action}: needs a cluster ([cluster] zk in "
+                         f"{node.paths.node_conf} or ORCHESTRATOR_ZK)")
     if args.action == "create":
         from orchestrator.actions import lifecycle
 
@@ -102,6 +116,50 @@ def _main(argv: list[str]) -> int:
     if args.action == "print":
         return getattr(views, f"print_{args.what}")(svc, args)
     raise UsageError(f"svcmgr: unknown action {args.action!r}")
+
+
+_CLUSTER_ONLY = {"switch", "takeover", "giveback", "freeze", "thaw"}
+_CLUSTER_ACTIONS = _CLUSTER_ONLY | {"create", "delete", "start", "stop", "print"}
+
+
+def _cluster_action(node, args: argparse.Namespace) -> int:  # noqa: ANN001
+    """In a cluster, these actions go through ZooKeeper and the node agents."""
+    from orchestrator.actions import cluster
+
+    if args.action == "print" and args.what == "status":
+        from orchestrator.cli.common import emit_json
+
+        with cluster.connect(node) as coord:
+            data = cluster.service_status(coord, args.svc, node)
+        if args.format == "json":
+            emit_json(data)
+        else:
+            views.render_status(data)
+        return 0
+    if args.action == "print":
+        return _local_print(node, args)
+    if args.action == "create":
+        return cluster.create(node, args.svc, args.config)
+    if args.action == "delete":
+        return cluster.delete(node, args.svc)
+    if args.action in ("freeze", "thaw"):
+        return cluster.set_frozen(node, args.svc, args.action == "freeze")
+    if args.action == "switch":
+        return cluster.switch(node, args.svc, args.to, args.wait)
+    if args.action == "takeover":
+        return cluster.switch(node, args.svc, node.nodename, args.wait, action="takeover")
+    if args.action == "giveback":
+        return cluster.giveback(node, args.svc, args.wait)
+    return getattr(cluster, args.action)(node, args.svc, args.wait)
+
+
+def _local_print(node, args: argparse.Namespace) -> int:  # noqa: ANN001
+    from orchestrator import service as service_mod
+
+    if args.what == "config":
+        return views.print_config(node, args.svc, args.format)
+    svc = service_mod.load(node, args.svc)
+    return getattr(views, f"print_{args.what}")(svc, args)
 
 
 def _echo(line: str) -> None:

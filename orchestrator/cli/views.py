@@ -88,7 +88,15 @@ def print_status(svc: Service, args: argparse.Namespace) -> int:
     if args.format == "json":
         emit_json(data)
         return 0
-    out = [f"{svc.name:<30} {data['avail']}",
+    render_status(data)
+    return 0
+
+
+def render_status(data: dict[str, Any]) -> None:
+    """Text form of a service status (standalone or cluster-wide)."""
+    name = data["service"]
+    frozen = "  frozen" if data.get("frozen") else ""
+    out = [f"{name:<30} {data['avail']}{frozen}",
            f"  overall{'':<22} {data['overall']}",
            f"  active node{'':<18} {data['active_node'] or '-'}",
            "  instances"]
@@ -100,7 +108,6 @@ def print_status(svc: Service, args: argparse.Namespace) -> int:
         reason = f"  ({res['reason']})" if res.get("reason") else ""
         out.append(f"    {rid:<16} {flags} {res['status']:<10} {res['label']}{reason}")
     sys.stdout.write("\n".join(out) + "\n")
-    return 0
 
 
 def print_runs(svc: Service, args: argparse.Namespace) -> int:

@@ -122,8 +122,8 @@ class FileRunStore:
     def _prune(self, rid: str) -> None:
         files = sorted(self._rid_dir(rid).glob("*.json"))
         for old in files[:-HISTORY_PER_JOB]:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".log").unlink(missing_ok=True)
+            for path in self._rid_dir(rid).glob(f"{old.stem}.*"):  # record, output, hook logs
+                path.unlink(missing_ok=True)
 
     def records(self, rids: Iterable[str] | None = None) -> list[RunRecord]:
         wanted = set(rids) if rids is not None else None

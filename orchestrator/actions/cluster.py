@@ -1,0 +1,207 @@
+"""Cluster-wide service actions: they write the users' wish to ZooKeeper and wait for the
+node agents to carry it out (create/delete, start/stop, switch, takeover, giveback,
+freeze/thaw), and read the whole cluster's status."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from orchestrator.config.service import parse_service, read_config_text, validate_service_name
+from orchestrator.errors import ActionError, UsageError
+
+if TYPE_CHECKING:
+    from orchestrator.config.node import NodeConfig
+
+DEFAULT_WAIT = 60.0
+log = structlog.get_logger()
+
+
+def connect(node: NodeConfig) -> Any:
+    from orchestrator.coordination import Coordinator, NotConnected
+
+    try:
+        return Coordinator(node.zk_hosts, node.get("cluster", "name"),
+                           node.get("cluster", "secret"),
+                           float(node.get("cluster", "session_timeout")),
+                           node.nodename, connect_timeout=5.0)
+    except NotConnected as exc:
+        raise ActionError(f"cannot reach the cluster's ZooKeeper at {node.zk_hosts}: {exc}"
+                          ) from None
+
+
+def _config(coord: Any, svc: str, node: NodeConfig) -> Any:
+    text = coord.get_service_config(svc)
+    if text is None:
+        raise UsageError(f"unknown service {svc!r}: not in cluster "
+                         f"{node.get('cluster', 'name')}")
+    return parse_service(text, f"cluster:{svc}", svc, node.nodename)
+
+
+def create(node: NodeConfig, svc: str, source: Path) -> int:
+    """Validate, then install in the cluster: nothing changes unless the file is valid."""
+    validate_service_name(svc)
+    text = read_config_text(source)
+    parse_service(text, str(source), svc, node.nodename)  # ConfigError, exit 2
+    with connect(node) as coord:
+        coord.put_service_config(svc, text)
+    log.info(f"installed {svc} in the cluster from {source}", svc=svc)
+    return 0
+
+
+def delete(node: NodeConfig, svc: str) -> int:
+    with connect(node) as coord:
+        _config(coord, svc, node)
+        coord.delete_service_config(svc)
+    log.info(f"deleted {svc} from the cluster", svc=svc)
+    return 0
+
+
+def _wait(what: str, check: Callable[[], str | None], timeout: float) -> int:
+    """Poll ``check`` until it returns "ok" (exit 0) or an error sentence (exit 1)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        outcome = check()
+        if outcome == "ok":
+            return 0
+        if outcome:
+            log.error(f"{what} failed: {outcome}")
+            return 1
+        time.sleep(0.1)
+    log.error(f"{what} failed: not done after {timeout:g}s")
+    return 1
+
+
+def _up_on(coord: Any, svc: str, node: str) -> str | None:
+    target = coord.get_target(svc)
+    failed = (target.get("failed") or {}).get(node)
+    if failed:
+        return f"{node}: {failed}"
+    lease = coord.lease_holder(svc)
+    inst = coord.instances(svc).get(node, {})
+    if lease is not None and lease.node == node and inst.get("started"):
+        return "ok"
+    return None
+
+
+def switch(node: NodeConfig, svc: str, to: str, timeout: float = DEFAULT_WAIT,
+           action: str = "switch") -> int:
+    """Relocate the active instance to ``to``; return when it is up there or failed."""
+    with connect(node) as coord:
+        cfg = _config(coord, svc, node)
+        if to not in cfg.nodes:
+            raise UsageError(f"cannot {action} {svc} to {to!r}: not one of its nodes "
+                             f"({' '.join(cfg.nodes)})")
+        if to not in coord.nodes():
+            raise ActionError(f"cannot {action} {svc} to {to}: node {to} is down")
+        coord.update_target(svc, lambda t: {**t, "state": "started", "node": to, "failed": {}})
+        log.info(f"{action} of {svc} to {to} requested", svc=svc)
+        code = _wait(f"{action} of {svc} to {to}", lambda: _up_on(coord, svc, to), timeout)
+        if code == 0:
+            log.info(f"{svc} is up on {to}", svc=svc)
+        return code
+
+
+def start(node: NodeConfig, svc: str, timeout: float = DEFAULT_WAIT) -> int:
+    """Start the service, here (the instance on this node), wherever it is not running yet."""
+    with connect(node) as coord:
+        lease = coord.lease_holder(svc)
+    if lease is not None and lease.node != node.nodename:
+        raise ActionError(f"{svc} is already active on {lease.node}: use switch or takeover")
+    return switch(node, svc, node.nodename, timeout, action="start")
+
+
+def stop(node: NodeConfig, svc: str, timeout: float = DEFAULT_WAIT) -> int:
+    with connect(node) as coord:
+        _config(coord, svc, node)
+        coord.update_target(svc, lambda t: {**t, "state": "stopped", "node": None})
+
+        def stopped() -> str | None:
+            started = [n for n, i in coord.instances(svc).items() if i.get("started")]
+            return "ok" if coord.lease_holder(svc) is None and not started else None
+
+        return _wait(f"stop of {svc}", stopped, timeout)
+
+
+def giveback(node: NodeConfig, svc: str, timeout: float = DEFAULT_WAIT) -> int:
+    """Back to the placement leader: the first alive node in the service's nodes order."""
+    with connect(node) as coord:
+        cfg = _config(coord, svc, node)
+        alive = coord.nodes()
+    leader = next((n for n in cfg.nodes if n in alive), None)
+    if leader is None:
+        raise ActionError(f"cannot give {svc} back: none of its nodes is up")
+    return switch(node, svc, leader, timeout, action="giveback")
+
+
+def set_frozen(node: NodeConfig, svc: str, frozen: bool) -> int:
+    with connect(node) as coord:
+        _config(coord, svc, node)
+        coord.update_target(svc, lambda t: {**t, "frozen": frozen,
+                                             **({} if frozen else {"failed": {}})})
+    log.info(f"{svc} {'frozen' if frozen else 'thawed'}", svc=svc)
+    return 0
+
+
+def service_status(coord: Any, svc: str, node: NodeConfig) -> dict[str, Any]:
+    """The cluster's view of one service (interface.md keys), readable from any node."""
+    from orchestrator.resources.status import Status, failover_avail
+
+    cfg = _config(coord, svc, node)
+    target = coord.get_target(svc)
+    lease = coord.lease_holder(svc)
+    alive = coord.nodes()
+    instances = coord.instances(svc)
+    inst_out: dict[str, Any] = {}
+    for n in cfg.nodes:
+        doc = instances.get(n)
+        if doc is None:
+            inst_out[n] = {"avail": "undef" if n not in alive else "n/a", "overall": "undef",
+                           "node_state": "up" if n in alive else "down", "started": False}
+            continue
+        inst_out[n] = {"avail": doc.get("avail"), "overall": doc.get("overall"),
+                       "node_state": "up", "started": bool(doc.get("started")),
+                       "updated_at": doc.get("updated_at")}
+    avail = failover_avail(Status(i["avail"]) if i["avail"] in Status._value2member_map_
+                           else Status.UNDEF for i in inst_out.values())
+    active = lease.node if lease else None
+    resources = instances.get(active, {}).get("resources", {}) if active else {}
+    failed = target.get("failed") or {}
+    return {
+        "service": svc,
+        "avail": str(avail),
+        "overall": str(Status.WARN if failed and avail == Status.UP else avail),
+        "frozen": bool(target.get("frozen", False)),
+        "active_node": active,
+        "epoch": lease.epoch if lease else None,
+        "orchestrate": cfg.defaults["orchestrate"],
+        "target": {"state": target.get("state", "started"), "node": target.get("node"),
+                   "failed": failed},
+        "nodes": list(cfg.nodes),
+        "resources": resources,
+        "instances": inst_out,
+    }
+
+
+def cluster_status(node: NodeConfig) -> dict[str, Any]:
+    with connect(node) as coord:
+        nodes = coord.nodes()
+        services = {}
+        for svc in coord.service_names():
+            try:
+                data = service_status(coord, svc, node)
+            except Exception as exc:  # noqa: BLE001 - one bad service must not hide the others
+                services[svc] = {"avail": "undef", "active_node": None, "frozen": False,
+                                 "instances": {}, "error": str(exc).splitlines()[0]}
+                continue
+            services[svc] = {k: data[k] for k in ("avail", "overall", "active_node", "frozen",
+                                                   "epoch", "instances")}
+    return {
+        "cluster": node.get("cluster", "name"),
+        "nodes": {n: {"state": "up", **facts} for n, facts in nodes.items()},
+        "services": services,
+    }

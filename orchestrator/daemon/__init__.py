@@ -1,0 +1,1 @@
+"""The node agent: one decision loop for placement, one scheduler."""

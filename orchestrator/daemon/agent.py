@@ -1,0 +1,346 @@
+"""The node agent (``nodemgr daemon run``): joins the cluster and drives this node's services.
+
+One loop: read a snapshot, decide per service (daemon.placement), act, log one sentence per
+decision when it changes. ZooKeeper watches wake the loop early. While the ZooKeeper
+connection is suspended the agent starts nothing, and after ``fence_delay`` it stops the
+resources of the services it holds (self-fencing) before its session can expire elsewhere.
+Without ZooKeeper configured the node runs standalone (no placement).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from orchestrator.config.errors import ConfigError
+from orchestrator.config.node import NodeConfig
+from orchestrator.config.service import parse_service
+from orchestrator.daemon.fencing import FenceClock, default_fence_delay
+from orchestrator.daemon.placement import Act, Decision, ServiceView, Target, decide
+from orchestrator.service import Service
+
+log = structlog.get_logger()
+
+FACTS_EVERY = 10.0
+STATUS_EVERY = 10.0
+
+
+def node_facts() -> dict[str, Any]:
+    import psutil
+
+    return {
+        "cpu_count": psutil.cpu_count() or 1,
+        "mem_total": psutil.virtual_memory().total,
+        "load_avg": os.getloadavg()[0],
+        "boot_time": psutil.boot_time(),
+        "pid": os.getpid(),
+        "updated_at": time.time(),
+    }
+
+
+@dataclass
+class Runtime:
+    """What this node knows and does about one service."""
+
+    name: str
+    text: str | None = None
+    service: Service | None = None
+    started: bool = False
+    last_sentence: str | None = None
+    published_at: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class Agent:
+    node: NodeConfig
+    loop_wait: float = 1.0
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.me = self.node.nodename
+        self.runtimes: dict[str, Runtime] = {}
+        self.coord: Any = None
+        self.session_timeout = float(self.node.get("cluster", "session_timeout"))
+        self.fence = FenceClock(default_fence_delay(self.session_timeout))
+        self.facts_at = 0.0
+        self.watched: set[str] = set()
+
+    # ------------------------------------------------------------------ process
+
+    def install_signal_handlers(self) -> None:
+        def on_signal(signum: int, _frame: Any) -> None:
+            self.stop_event.set()
+            self.wake.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT; on the way out stop what this node holds."""
+        if not self.node.is_clustered:
+            log.info(f"node {self.me}: no ZooKeeper configured, running standalone")
+            while not self.stop_event.is_set():
+                self.stop_event.wait(self.loop_wait)
+            return 0
+        self.connect()
+        try:
+            while not self.stop_event.is_set():
+                self.cycle_safely()
+                self.wake.wait(self.next_wait())
+                self.wake.clear()
+        finally:
+            self.shutdown()
+        return 0
+
+    def connect(self) -> None:
+        from orchestrator.coordination import Coordinator, NotConnected
+
+        cluster = self.node.get("cluster", "name")
+        while not self.stop_event.is_set():
+            try:
+                self.coord = Coordinator(self.node.zk_hosts, cluster,
+                                         self.node.get("cluster", "secret"),
+                                         self.session_timeout, self.me)
+                break
+            except NotConnected as exc:
+                log.warning(f"node {self.me}: cannot reach ZooKeeper ({exc}); retrying")
+                self.stop_event.wait(1.0)
+        if self.coord is None:
+            return
+        self.coord.add_listener(self.on_state)
+        self.coord.register_node(node_facts())
+        self.facts_at = time.monotonic()
+        self.coord.watch_nodes(self.wake)
+        self.coord.watch_services(self.wake)
+        log.info(f"node {self.me}: joined cluster {cluster} at {self.node.zk_hosts}")
+
+    def on_state(self, state: Any) -> None:
+        from orchestrator.coordination import ConnectionState
+
+        if state is ConnectionState.CONNECTED:
+            if self.fence.suspended_since is not None:
+                log.info(f"node {self.me}: ZooKeeper connection back")
+            self.fence.connected()
+        else:
+            self.fence.suspended()
+            log.warning(f"node {self.me}: ZooKeeper connection {state.value}; starting "
+                        f"nothing, fencing in {self.fence.delay:g}s unless it comes back")
+        self.wake.set()
+
+    def next_wait(self) -> float:
+        left = self.fence.seconds_left()
+        return self.loop_wait if left is None else min(self.loop_wait, left)
+
+    def shutdown(self) -> None:
+        """Stop the services this node runs, then leave: the lease goes with the session."""
+        for rt in self.runtimes.values():
+            if rt.started and rt.service is not None:
+                self.stop_resources(rt, f"{rt.name}: stopping, the node agent is shutting down")
+        if self.coord is not None:
+            with contextlib.suppress(Exception):
+                self.coord.close()
+        log.info(f"node {self.me}: agent stopped")
+
+    # ------------------------------------------------------------------ cycle
+
+    def cycle_safely(self) -> None:
+        """One cycle; an unexpected error becomes a log sentence, never a dead loop."""
+        from orchestrator.coordination import CoordinationError
+
+        try:
+            self.cycle()
+        except CoordinationError as exc:
+            log.warning(f"node {self.me}: cycle interrupted by ZooKeeper: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the loop must survive anything
+            log.exception(f"node {self.me}: cycle failed: {exc!r}")
+
+    def cycle(self) -> None:
+        if not self.coord.connected:
+            if self.fence.due():
+                self.fence_now()
+            return
+        now = time.monotonic()
+        if now - self.facts_at >= FACTS_EVERY:
+            self.coord.register_node(node_facts())
+            self.facts_at = now
+        nodes = self.coord.nodes()
+        alive = frozenset(nodes)
+        loads = {n: float(f.get("load_avg", 0.0)) for n, f in nodes.items()}
+        names = set(self.coord.service_names())
+        for gone in set(self.runtimes) - names:
+            self.forget(self.runtimes[gone])
+        for name in sorted(names):
+            rt = self.runtimes.setdefault(name, Runtime(name))
+            if name not in self.watched:
+                self.coord.watch_service_config(name, self.wake)
+                self.coord.watch_lease(name, self.wake)
+                self.coord.watch_target(name, self.wake)
+                self.watched.add(name)
+            self.sync_config(rt)
+            if rt.service is None:
+                continue
+            view = self.view(rt, alive, loads)
+            decision = decide(view, self.me, rt.started, self.coord.connected)
+            self.carry_out(rt, view, decision)
+            self.publish(rt)
+
+    def view(self, rt: Runtime, alive: frozenset[str], loads: dict[str, float]) -> ServiceView:
+        assert rt.service is not None
+        defaults = rt.service.config.defaults
+        lease = self.coord.lease_holder(rt.name)
+        return ServiceView(
+            name=rt.name, nodes=rt.service.config.nodes, orchestrate=defaults["orchestrate"],
+            placement=defaults["placement"], target=Target.from_doc(self.coord.get_target(rt.name)),
+            lease_node=lease.node if lease else None, lease_epoch=lease.epoch if lease else None,
+            epoch=self.coord.current_epoch(rt.name), alive=alive, loads=loads)
+
+    def say(self, rt: Runtime, decision: Decision) -> None:
+        if decision.sentence != rt.last_sentence:
+            log.info(decision.sentence, svc=rt.name, act=str(decision.act))
+            rt.last_sentence = decision.sentence
+
+    def carry_out(self, rt: Runtime, view: ServiceView, decision: Decision) -> None:
+        from orchestrator.coordination import LeaseHeld
+
+        self.say(rt, decision)
+        if decision.act is Act.NOTHING:
+            return
+        if decision.act is Act.STOP:
+            self.stop_resources(rt, decision.sentence)
+            return
+        if decision.act is Act.STOP_AND_RELEASE:
+            self.stop_resources(rt, decision.sentence)
+            self.coord.release_lease(rt.name)
+            return
+        if decision.act is Act.ACQUIRE_AND_START:
+            try:
+                lease = self.coord.acquire_lease(rt.name)
+            except LeaseHeld as exc:
+                log.info(f"{rt.name}: not taking it, {exc}", svc=rt.name)
+                return
+            log.info(f"{rt.name}: lease acquired (epoch {lease.epoch})", svc=rt.name)
+            if view.target.node not in (None, self.me):
+                # placed here by failover: an old switch request must not pull it back later
+                self.coord.update_target(rt.name, lambda t: {**t, "node": None})
+        self.start_resources(rt)
+
+    def start_resources(self, rt: Runtime) -> None:
+        from orchestrator.actions import lifecycle
+
+        assert rt.service is not None
+        code = lifecycle.start(rt.service)
+        if code == 0:
+            rt.started = True
+            log.info(f"{rt.name}: started here", svc=rt.name)
+            self.publish(rt, force=True)
+            return
+        reason = "start failed on this node (see the service log)"
+        log.error(f"{rt.name}: {reason}; releasing the lease so the next candidate can take it",
+                  svc=rt.name)
+        lifecycle.stop(rt.service)
+        rt.started = False
+        self.coord.update_target(
+            rt.name, lambda t: {**t, "failed": {**(t.get("failed") or {}), self.me: reason}})
+        self.coord.release_lease(rt.name)
+        self.publish(rt, force=True)
+
+    def stop_resources(self, rt: Runtime, sentence: str) -> None:
+        from orchestrator.actions import lifecycle
+
+        if rt.service is None:
+            return
+        code = lifecycle.stop(rt.service)
+        rt.started = False
+        if code != 0:
+            log.error(f"{rt.name}: stop failed here", svc=rt.name)
+        with contextlib.suppress(Exception):
+            self.publish(rt, force=True)
+
+    def fence_now(self) -> None:
+        self.fence.fenced = True
+        held = [rt for rt in self.runtimes.values() if rt.started]
+        log.warning(f"node {self.me}: ZooKeeper connection suspended for "
+                    f"{self.fence.delay:g}s; fencing: stopping "
+                    f"{', '.join(rt.name for rt in held) or 'nothing'} before the session can "
+                    "expire")
+        for rt in held:
+            self.stop_resources(rt, f"{rt.name}: fenced")
+
+    # ------------------------------------------------------------------ configs, status
+
+    def sync_config(self, rt: Runtime) -> None:
+        """Keep the local copy of the service config equal to the cluster's."""
+        text = self.coord.get_service_config(rt.name)
+        if text is None or text == rt.text:
+            return
+        rt.text = text
+        path = self.node.paths.service_conf(rt.name)
+        try:
+            cfg = parse_service(text, str(path), rt.name, self.me)
+        except ConfigError as exc:
+            rt.error = str(exc.problems[0]) if exc.problems else str(exc)
+            log.error(f"{rt.name}: config in the cluster is invalid here, ignoring it: "
+                      f"{rt.error}", svc=rt.name)
+            return
+        rt.error = None
+        if self.me not in cfg.nodes:
+            if path.exists():
+                path.unlink()
+            rt.service = Service(cfg, self.node) if rt.started else None
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text() != text:
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(text)
+            os.replace(tmp, path)
+            log.info(f"{rt.name}: local config written from the cluster", svc=rt.name)
+        first = rt.service is None
+        rt.service = Service(cfg, self.node)
+        if first:
+            rt.started = self.locally_started(rt.service)
+
+    @staticmethod
+    def locally_started(svc: Service) -> bool:
+        from orchestrator.resources.instance import instance_status
+
+        return str(instance_status(svc).avail) in ("up", "warn")
+
+    def forget(self, rt: Runtime) -> None:
+        if rt.started:
+            self.stop_resources(rt, f"{rt.name}: stopping, deleted from the cluster")
+            with contextlib.suppress(Exception):
+                self.coord.release_lease(rt.name)
+        path = self.node.paths.service_conf(rt.name)
+        if path.exists():
+            path.unlink()
+            log.info(f"{rt.name}: deleted from the cluster, local config removed", svc=rt.name)
+        with contextlib.suppress(Exception):
+            self.coord.unpublish_instance(rt.name)
+        del self.runtimes[rt.name]
+
+    def publish(self, rt: Runtime, force: bool = False) -> None:
+        """Publish this instance's status (ephemeral) for ``print status`` on any node."""
+        now = time.monotonic()
+        if not force and now - rt.published_at < STATUS_EVERY:
+            return
+        if rt.service is None:
+            return
+        from orchestrator.resources.instance import instance_status
+
+        inst = instance_status(rt.service)
+        doc = {"node": self.me, "avail": str(inst.avail), "overall": str(inst.overall),
+               "started": rt.started,
+               "resources": {rid: r.to_dict() for rid, r in inst.resources.items()},
+               "updated_at": datetime.now(UTC).isoformat()}
+        self.coord.publish_instance(rt.name, doc)
+        rt.published_at = now
