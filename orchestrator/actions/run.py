@@ -51,7 +51,13 @@ def _matches_tags(tags: tuple[str, ...], expression: str | None) -> bool:
 
 
 def select_tasks(service: Service, opts: RunOptions) -> list[ResourceConfig]:
-    """The tasks the selectors name; none at all is bad usage (exit 2)."""
+    """The tasks the selectors name; none at all is bad usage (exit 2), and so is an exact
+    rid (``task#9``) naming no task, even beside valid ones: a typo must not pass silently."""
+    known = {rc.rid for rc in service.tasks()}
+    unknown = [s for s in opts.rids if "#" in s and s not in known]
+    if unknown:
+        raise UsageError(f"no task {', '.join(unknown)} in service {service.name!r}; "
+                         f"tasks: {', '.join(sorted(known)) or 'none'}")
     chosen = [rc for rc in service.tasks()
               if _matches_rid(rc.rid, opts.rids)
               and _matches_tags(rc["tags"], opts.tags)

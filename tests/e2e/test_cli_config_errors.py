@@ -1,0 +1,92 @@
+"""Malformed configs: one clear line per problem naming file, keyword and value; exit 2;
+never a traceback. validate lists every error."""
+
+from __future__ import annotations
+
+import pytest
+
+CASES = {
+    "unknown_keyword": ("[task#0]\ncomand = /bin/true\ncommand = /bin/true\n",
+                        ["svc.conf:2: [task#0] comand = /bin/true: unknown keyword 'comand' "
+                         "(did you mean 'command'?)"]),
+    "bad_value": ("[task#0]\ncommand = /bin/true\ntimeout = soon\n",
+                  ["svc.conf:3: [task#0] timeout = soon: invalid duration"]),
+    "bad_bool": ("[task#0]\ncommand = /bin/true\nconfirmation = maybe\n",
+                 ["svc.conf:3: [task#0] confirmation = maybe: invalid boolean"]),
+    "bad_choice": ("[DEFAULT]\ntopology = ring\n", ["svc.conf:2: [DEFAULT] topology = ring"]),
+    "bad_schedule": ("[task#0]\ncommand = /bin/true\nschedule = 25:00-26:00\n",
+                     ["svc.conf:3: [task#0] schedule = 25:00-26:00: invalid schedule"]),
+    "bad_section": ("[task0]\ncommand = /bin/true\n", ["svc.conf:1: [task0]: bad section name"]),
+    "unknown_driver": ("[disk#0]\nsize = 1\n", ["svc.conf:1: [disk#0]: unknown resource driver"]),
+    "duplicate_section": ("[task#0]\ncommand = /bin/true\n[task#0]\ncommand = /bin/false\n",
+                          ["svc.conf:3: [task#0]: duplicate section [task#0] (first at line 1)"]),
+    "duplicate_keyword": ("[task#0]\ncommand = /bin/true\ncommand = /bin/false\n",
+                          ["svc.conf:3: [task#0] command: duplicate keyword 'command' "
+                           "(first at line 2)"]),
+    "missing_required": ("[task#0]\ntags = a\n",
+                         ["[task#0] command: required keyword is missing"]),
+    "unresolved_env": ("[task#0]\ncommand = /bin/echo {env.NOPE_NOT_SET}\n",
+                       ["svc.conf:2: [task#0] command = /bin/echo {env.NOPE_NOT_SET}: "
+                        "unresolved reference {env.NOPE_NOT_SET}"]),
+    "garbage_line": ("[task#0]\ncommand = /bin/true\njust words\n",
+                     ["svc.conf:3: [task#0]: cannot parse line 'just words'"]),
+    "bad_requires": ("[task#0]\ncommand = /bin/true\nrun_requires = app#0(upp)\n",
+                     ["svc.conf:3: [task#0] run_requires = app#0(upp): invalid requirements"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("action", [["run"], ["validate", "config"], ["print", "status"]])
+def test_malformed(node, case, action):
+    text, expected = CASES[case]
+    path = node.services / "svc.conf"
+    path.write_text(text)
+    res = node.svcmgr("-s", "svc", *action)
+    assert res.rc == 2, (res.out, res.err)
+    assert "Traceback" not in res.err
+    lines = res.err.splitlines()
+    assert all(line.startswith(f"error: {path}") for line in lines), res.err
+    for want in expected:
+        assert any(want in line for line in lines), (want, res.err)
+
+
+def test_validate_lists_every_error(node):
+    path = node.services / "svc.conf"
+    path.write_text("[DEFAULT]\ntopology = ring\n[task#0]\ncomand = x\ntimeout = soon\n"
+                    "[bad]\nx = 1\n")
+    res = node.svcmgr("-s", "svc", "validate", "config")
+    assert res.rc == 2
+    lines = res.err.splitlines()
+    assert len(lines) == 5, res.err  # topology, comand, timeout, [bad], missing command
+    assert [line.split(":")[2] for line in lines] == sorted(line.split(":")[2] for line in lines)
+
+
+def test_unreadable_file_directory(node):
+    (node.services / "svc.conf").mkdir()
+    for action in (["run"], ["validate", "config"], ["print", "config"]):
+        res = node.svcmgr("-s", "svc", *action)
+        assert res.rc == 2, (action, res.err)
+        assert res.err.count("\n") == 1 and "svc.conf: cannot read" in res.err, res.err
+
+
+def test_unreadable_file_invalid_utf8(node):
+    (node.services / "svc.conf").write_bytes(b"[task#0]\ncommand = /bin/echo \xff\xfe\n")
+    res = node.svcmgr("-s", "svc", "run")
+    assert res.rc == 2
+    assert res.err.count("\n") == 1 and "svc.conf: cannot read" in res.err, res.err
+    assert "utf-8" in res.err.lower()
+
+
+def test_bad_node_conf(node):
+    conf = node.root / "etc" / "orchestrator" / "node.conf"
+    conf.write_text("[node]\nnmae = x\n")
+    node.write("svc", "[task#0]\ncommand = /bin/true\n")
+    res = node.svcmgr("-s", "svc", "run")
+    assert res.rc == 2
+    assert "node.conf:2: [node] nmae = x: unknown keyword 'nmae' (did you mean 'name'?)" in res.err
+
+
+def test_scoped_unscopable_keyword(node):
+    node.write("svc", "[DEFAULT]\nnodes@n1 = n1\n[task#0]\ncommand = /bin/true\n")
+    res = node.svcmgr("-s", "svc", "validate", "config")
+    assert res.rc == 2 and "cannot be scoped" in res.err
