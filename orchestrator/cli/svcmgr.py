@@ -79,6 +79,9 @@ def _main(argv: list[str]) -> int:
         return views.ls(node, args.format)
     if not args.svc:
         raise UsageError(f"svcmgr {args.action}: missing -s SVC")
+    from orchestrator.config.service import validate_service_name
+
+    validate_service_name(args.svc)  # never a path: '-s ../x' must not escape the tree
     if node.is_clustered and args.action in _CLUSTER_ACTIONS:
         return _cluster_action(node, args)
     if args.action in _CLUSTER_ONLY:

@@ -175,3 +175,13 @@ def test_json_logs_when_not_a_tty(node):
     assert logs[0]["rid"] == "task#0" and logs[0]["event"] == "/bin/true"
     svclog = node.root / "var" / "log" / "orchestrator" / "svc.log"
     assert json.loads(svclog.read_text().splitlines()[-1])["event"] == "/bin/true"
+
+
+def test_service_name_cannot_be_a_path(node):
+    (node.root / "etc" / "orchestrator" / "x.conf").write_text("[task#0]\ncommand = /bin/true\n")
+    for action in (["run"], ["print", "status"], ["validate", "config"], ["delete"]):
+        res = node.svcmgr("-s", "../x", *action)
+        assert res.rc == 2, (action, res.err)
+        assert "invalid service name '../x'" in res.err
+    assert (node.root / "etc" / "orchestrator" / "x.conf").exists()
+    assert not (node.root / "var").exists()

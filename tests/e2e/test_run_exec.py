@@ -306,7 +306,9 @@ def test_check_last_run_status(node):
     assert st["resources"]["task#1"]["status"] == "n/a"
     node.root.joinpath("flag").write_text("1")
     assert node.svcmgr("-s", "svc", "run").rc == 0
-    assert node.status("svc")["resources"]["task#0"]["status"] == "down"
+    st = node.status("svc")
+    assert st["resources"]["task#0"]["status"] == "down"
+    assert st["overall"] == "warn"
 
 
 def test_run_as_non_root_asking_for_other_user(node, tmp_path):
