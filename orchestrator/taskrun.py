@@ -11,11 +11,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.resources.commands import command_spec
 from orchestrator.resources.instance import resource_status
-from orchestrator.runs import RunRecord, RunStatus, new_run_id
+from orchestrator.runs import RunRecord, RunStatus, RunStore, new_run_id
 
 if TYPE_CHECKING:
     from orchestrator.config.service import ResourceConfig
@@ -42,6 +42,9 @@ class TaskRun:
     scheduled_at: datetime | None = None
     on_line: Callable[[str], None] | None = None
     epoch: int | None = None
+    # the daemon keeps the running command to terminate it on a relocation or a fence
+    on_start: Callable[[Any], None] | None = None
+    store: RunStore | None = None  # where the record goes; default: the service's own store
 
 
 def _process_identity() -> tuple[int, float | None]:
@@ -65,7 +68,7 @@ def record_not_run(service: Service, rc: ResourceConfig, run: TaskRun, status: R
     record = RunRecord(new_run_id(now), service.name, rc.rid, service.nodename, run.origin,
                        status, scheduled_at=run.scheduled_at, ended_at=now, reason=reason,
                        epoch=run.epoch)
-    service.runs.save(record)
+    (run.store or service.runs).save(record)
     return record
 
 
@@ -73,17 +76,18 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
             log: Callable[..., None] | None = None) -> RunRecord:
     """Run the task now; return its final record. Never raises for a task's own failure."""
     from orchestrator.errors import OrchestratorError
-    from orchestrator.execution import run as run_command
+    from orchestrator.execution import start as start_command
 
     say = log or (lambda *a, **k: None)
     now = datetime.now(UTC)
     run_id = new_run_id(now)
-    log_path = service.runs.log_path(rc.rid, run_id)
+    store = run.store or service.runs
+    log_path = store.log_path(rc.rid, run_id)
     pid, pid_started = _process_identity()
     record = RunRecord(run_id, service.name, rc.rid, service.nodename, run.origin,
                        RunStatus.RUNNING, scheduled_at=run.scheduled_at, started_at=now,
                        log_path=str(log_path), pid=pid, pid_started=pid_started, epoch=run.epoch)
-    blocking = service.runs.begin(record, max_parallel=rc["max_parallel"])
+    blocking = store.begin(record, max_parallel=rc["max_parallel"])
     if blocking:
         ids = ", ".join(r.run_id for r in blocking)
         return record_not_run(service, rc, run, RunStatus.REFUSED,
@@ -97,7 +101,15 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
         """Run one command of the run; hooks log beside the run's log (each log is rewritten)."""
         spec = command_spec(service, rc, text, action, env, timeout)
         path = log_path if step is None else log_path.with_suffix(f".{step}.log")
-        return run_command(spec, path, on_line=run.on_line)
+        handle = start_command(spec, path, on_line=run.on_line)
+        if run.on_start is not None:
+            run.on_start(handle)
+        try:
+            return handle.wait()
+        except BaseException:
+            handle.terminate("interrupted")
+            handle.wait()
+            raise
 
     def hook(name: str) -> str | None:
         text = rc[name]
@@ -115,7 +127,7 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
         for name in ("blocking_pre_run", "pre_run"):
             error = hook(name)
             if error and name.startswith("blocking"):
-                return _finish(service, record, RunStatus.FAILED, None, error)
+                return _finish(store, record, RunStatus.FAILED, None, error)
             if error:
                 say("warning", error)
         say("info", rc["command"])
@@ -125,8 +137,10 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
             code = getattr(exc, "returncode", None)
             status = RunStatus.REFUSED if code is None else RunStatus.FAILED
             _on_error(service, rc, command, say)
-            return _finish(service, record, status, code, str(exc))
-        if result.timed_out:
+            return _finish(store, record, status, code, str(exc))
+        if result.interrupted and not result.timed_out:
+            status, reason = RunStatus.INTERRUPTED, f"interrupted: {result.interrupted}"
+        elif result.timed_out:
             status, reason = RunStatus.TIMEOUT, f"timed out after {rc['timeout']:g}s, killed"
         elif result.exit_code != 0:
             status, reason = RunStatus.FAILED, f"exited with code {result.exit_code}"
@@ -140,9 +154,9 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
                 say("warning", error)
         if status != RunStatus.OK:
             _on_error(service, rc, command, say)
-        return _finish(service, record, status, result.exit_code, reason)
+        return _finish(store, record, status, result.exit_code, reason)
     except BaseException as exc:  # interrupted (Ctrl-C, daemon stop): never leave "running"
-        _finish(service, record, RunStatus.INTERRUPTED, None, f"interrupted: {exc!r}")
+        _finish(store, record, RunStatus.INTERRUPTED, None, f"interrupted: {exc!r}")
         raise
 
 
@@ -160,8 +174,8 @@ def _on_error(service: Service, rc: ResourceConfig,
         say("warning", f"on_error could not run: {exc}")
 
 
-def _finish(service: Service, record: RunRecord, status: RunStatus, exit_code: int | None,
+def _finish(store: RunStore, record: RunRecord, status: RunStatus, exit_code: int | None,
             reason: str | None) -> RunRecord:
     final = replace(record.finished(status, exit_code=exit_code, reason=reason), pid=None)
-    service.runs.save(final)
+    store.save(final)
     return final
