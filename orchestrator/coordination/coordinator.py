@@ -25,13 +25,13 @@ from orchestrator.coordination.errors import (
     LeaseHeld,
     NotLeaseHolder,
 )
-from orchestrator.coordination.service_docs import ServiceDocs
+from orchestrator.coordination.service_docs import RunSlots, ServiceDocs
 from orchestrator.coordination.states import Claim, ConnectionState, Lease
 
 Wake = threading.Event | Callable[..., None]
 
 
-class Coordinator(ServiceDocs):
+class Coordinator(ServiceDocs, RunSlots):
     """A node's handle on its cluster in ZooKeeper.
 
     Connects on construction (``NotConnected`` if ZooKeeper does not answer within

@@ -121,3 +121,50 @@ class ServiceDocs:
 
     def watch_target(self, svc: str, wake: Any) -> None:
         self._watch_data(target_path(svc), wake, lambda d: d)  # type: ignore[attr-defined]
+
+
+def running_path(svc: str, rid: str) -> str:
+    return f"{store.service_path(svc)}/running/{store.check_name('rid', rid)}"
+
+
+class RunSlots:
+    """Cluster-wide ``max_parallel``: a run holds one of N ephemeral slot znodes while it runs.
+
+    Creating ``slot-K`` is atomic, so two nodes can never both take the last slot; the slot
+    vanishes with the runner's session, so a dead runner never blocks later runs.
+    """
+
+    _session: Any
+
+    @translated
+    def take_run_slot(self, svc: str, rid: str, max_parallel: int, doc: dict[str, Any]
+                      ) -> str | None:
+        zk = self._session.client(f"take a run slot of {svc}/{rid}")
+        base = running_path(svc, rid)
+        zk.ensure_path(base)
+        for k in range(max_parallel):
+            try:
+                return zk.create(f"{base}/slot-{k}", store.encode(doc), ephemeral=True)
+            except kx.NodeExistsError:
+                continue
+        return None
+
+    @translated
+    def release_run_slot(self, path: str) -> None:
+        with contextlib.suppress(kx.NoNodeError):
+            self._session.client().delete(path)
+
+    @translated
+    def running_runs(self, svc: str, rid: str) -> list[dict[str, Any]]:
+        zk = self._session.client()
+        base = running_path(svc, rid)
+        try:
+            names = zk.get_children(base)
+        except kx.NoNodeError:
+            return []
+        out = []
+        for name in sorted(names):
+            with contextlib.suppress(kx.NoNodeError):
+                data, _ = zk.get(f"{base}/{name}")
+                out.append(store.decode(data, f"{base}/{name}") or {})
+        return out

@@ -25,6 +25,7 @@ from orchestrator.config.node import NodeConfig
 from orchestrator.config.service import parse_service
 from orchestrator.daemon.fencing import FenceClock, default_fence_delay
 from orchestrator.daemon.placement import Act, Decision, ServiceView, Target, decide
+from orchestrator.daemon.scheduler import Scheduler
 from orchestrator.service import Service
 
 log = structlog.get_logger()
@@ -74,6 +75,11 @@ class Agent:
         self.fence = FenceClock(default_fence_delay(self.session_timeout))
         self.facts_at = 0.0
         self.watched: set[str] = set()
+        self.clustered = self.node.is_clustered
+        self.leases: dict[str, Any] = {}  # service -> the Lease this session acquired
+        self.stores: dict[str, Any] = {}
+        self.scheduler = Scheduler(self)
+        self.caught_up = False  # local configs of services deleted while we were away: gone
 
     # ------------------------------------------------------------------ process
 
@@ -87,12 +93,18 @@ class Agent:
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; on the way out stop what this node holds."""
-        if not self.node.is_clustered:
+        if not self.clustered:
             log.info(f"node {self.me}: no ZooKeeper configured, running standalone")
-            while not self.stop_event.is_set():
-                self.stop_event.wait(self.loop_wait)
+            self.scheduler.start()
+            try:
+                while not self.stop_event.is_set():
+                    self.scan_local()
+                    self.stop_event.wait(self.loop_wait)
+            finally:
+                self.scheduler.interrupt_all("the node agent is shutting down")
             return 0
         self.connect()
+        self.scheduler.start()
         try:
             while not self.stop_event.is_set():
                 self.cycle_safely()
@@ -143,6 +155,7 @@ class Agent:
 
     def shutdown(self) -> None:
         """Stop the services this node runs, then leave: the lease goes with the session."""
+        self.scheduler.interrupt_all("the node agent is shutting down")
         for rt in self.runtimes.values():
             if rt.started and rt.service is not None:
                 self.stop_resources(rt, f"{rt.name}: stopping, the node agent is shutting down")
@@ -177,6 +190,9 @@ class Agent:
         alive = frozenset(nodes)
         loads = {n: float(f.get("load_avg", 0.0)) for n, f in nodes.items()}
         names = set(self.coord.service_names())
+        if not self.caught_up:
+            self.adopt_orphans(names)
+            self.caught_up = True
         for gone in set(self.runtimes) - names:
             self.forget(self.runtimes[gone])
         for name in sorted(names):
@@ -215,11 +231,13 @@ class Agent:
         self.say(rt, decision)
         if decision.act is Act.NOTHING:
             return
-        if decision.act is Act.STOP:
+        if decision.act is Act.STOP:  # only when another node holds the lease, or nobody
+            self.leases.pop(rt.name, None)
             self.stop_resources(rt, decision.sentence)
             return
         if decision.act is Act.STOP_AND_RELEASE:
             self.stop_resources(rt, decision.sentence)
+            self.leases.pop(rt.name, None)
             self.coord.release_lease(rt.name)
             return
         if decision.act is Act.ACQUIRE_AND_START:
@@ -229,6 +247,8 @@ class Agent:
                 log.info(f"{rt.name}: not taking it, {exc}", svc=rt.name)
                 return
             log.info(f"{rt.name}: lease acquired (epoch {lease.epoch})", svc=rt.name)
+            self.leases[rt.name] = lease
+            self.scheduler.forget_last(rt.name)
             if view.target.node not in (None, self.me):
                 # placed here by failover: an old switch request must not pull it back later
                 self.coord.update_target(rt.name, lambda t: {**t, "node": None})
@@ -249,6 +269,7 @@ class Agent:
                   svc=rt.name)
         lifecycle.stop(rt.service)
         rt.started = False
+        self.leases.pop(rt.name, None)
         self.coord.update_target(
             rt.name, lambda t: {**t, "failed": {**(t.get("failed") or {}), self.me: reason}})
         self.coord.release_lease(rt.name)
@@ -259,6 +280,7 @@ class Agent:
 
         if rt.service is None:
             return
+        self.scheduler.interrupt(rt.name, sentence)  # tasks stop before the resources do
         code = lifecycle.stop(rt.service)
         rt.started = False
         if code != 0:
@@ -273,6 +295,7 @@ class Agent:
                     f"{self.fence.delay:g}s; fencing: stopping "
                     f"{', '.join(rt.name for rt in held) or 'nothing'} before the session can "
                     "expire")
+        self.scheduler.interrupt_all("fenced: ZooKeeper connection suspended")
         for rt in held:
             self.stop_resources(rt, f"{rt.name}: fenced")
 
@@ -308,12 +331,28 @@ class Agent:
         rt.service = Service(cfg, self.node)
         if first:
             rt.started = self.locally_started(rt.service)
+        self.scheduler.load(rt)
 
     @staticmethod
     def locally_started(svc: Service) -> bool:
         from orchestrator.resources.instance import instance_status
 
         return str(instance_status(svc).avail) in ("up", "warn")
+
+    def adopt_orphans(self, names: set[str]) -> None:
+        """Local configs of services deleted from the cluster while this agent was down: take
+        them into ``runtimes`` (with their local started state) so ``forget`` stops them and
+        removes the file."""
+        from orchestrator import service as service_mod
+
+        for name in set(service_mod.service_names(self.node)) - names - set(self.runtimes):
+            rt = self.runtimes[name] = Runtime(name)
+            try:
+                rt.service = service_mod.load(self.node, name)
+                rt.started = self.locally_started(rt.service)
+            except Exception as exc:  # noqa: BLE001 - an unreadable orphan is still removed
+                log.warning(f"{name}: stale local config unreadable ({exc}); removing it",
+                            svc=name)
 
     def forget(self, rt: Runtime) -> None:
         if rt.started:
@@ -326,6 +365,9 @@ class Agent:
             log.info(f"{rt.name}: deleted from the cluster, local config removed", svc=rt.name)
         with contextlib.suppress(Exception):
             self.coord.unpublish_instance(rt.name)
+        rt.service = None
+        self.scheduler.load(rt)
+        self.leases.pop(rt.name, None)
         del self.runtimes[rt.name]
 
     def publish(self, rt: Runtime, force: bool = False) -> None:
@@ -344,3 +386,86 @@ class Agent:
                "updated_at": datetime.now(UTC).isoformat()}
         self.coord.publish_instance(rt.name, doc)
         rt.published_at = now
+
+    # ------------------------------------------------------------------ for the scheduler
+
+    def coord_connected(self) -> bool:
+        return self.coord is not None and self.coord.connected and self.fence.suspended_since is None
+
+    def lease_of(self, svc: str) -> Any:
+        """The lease this session holds for ``svc`` (claims are fenced by it), or None."""
+        return self.leases.get(svc) if self.coord_connected() else None
+
+    def run_store(self, svc: str) -> Any:
+        rt = self.runtimes.get(svc)
+        if rt is None or rt.service is None:
+            return None
+        if not self.clustered:
+            return rt.service.runs
+        store = self.stores.get(svc)
+        if store is None:
+            from orchestrator.runs.cluster_store import ClusterRunStore
+
+            store = self.stores[svc] = ClusterRunStore(self.coord, svc, rt.service.runs)
+        return store
+
+    def flush_records(self) -> None:
+        """Send run records kept while ZooKeeper was out of reach."""
+        if self.clustered and self.coord_connected():
+            for store in list(self.stores.values()):
+                store.flush()
+
+    def publish_status(self, svc: str) -> None:
+        rt = self.runtimes.get(svc)
+        if rt is None or rt.service is None:
+            return
+        if self.clustered:
+            self.publish(rt, force=True)
+            return
+        from orchestrator.resources.instance import instance_status
+
+        inst = instance_status(rt.service)
+        rt.service.state.update("status", "instance", {
+            "avail": str(inst.avail), "overall": str(inst.overall),
+            "updated_at": datetime.now(UTC).isoformat()})
+
+    def _sched_state(self, svc: str) -> Any:
+        from orchestrator.service import LocalState
+
+        return LocalState(self.node.paths.service_var(svc) / "scheduler.json")
+
+    def local_last(self, svc: str, job: str) -> datetime | None:
+        text = self._sched_state(svc).read().get("last", {}).get(job)
+        return datetime.fromisoformat(text) if text else None
+
+    def local_set_last(self, svc: str, job: str, when: datetime) -> None:
+        self._sched_state(svc).update("last", job, when.isoformat())
+
+    def scan_local(self) -> None:
+        """Standalone: follow the services directory (new, changed, removed configs)."""
+        from orchestrator import service as service_mod
+
+        names = set(service_mod.service_names(self.node))
+        for gone in set(self.runtimes) - names:
+            rt = self.runtimes.pop(gone)
+            rt.service = None
+            self.scheduler.load(rt)
+        for name in names:
+            rt = self.runtimes.setdefault(name, Runtime(name))
+            path = self.node.paths.service_conf(name)
+            try:
+                text = path.read_text()
+            except OSError:
+                continue
+            if text == rt.text:
+                continue
+            rt.text = text
+            try:
+                rt.service = service_mod.load(self.node, name)
+                rt.error = None
+            except ConfigError as exc:
+                rt.service = None
+                rt.error = str(exc.problems[0]) if exc.problems else str(exc)
+                log.error(f"{name}: invalid config, not scheduling it: {rt.error}", svc=name)
+            rt.started = True
+            self.scheduler.load(rt)

@@ -1,0 +1,337 @@
+"""The daemon's scheduler: runs each service's jobs when due, where they may run, once.
+
+For each job it keeps the next due slot, computed by the pure schedule math from the last
+run. In a cluster the last run is the newest *claim* in ZooKeeper, and a slot is claimed
+(under the active-instance lease, fencing epoch checked in the same transaction) before the
+process starts: a node that is not the lease holder, or whose session is suspended, cannot
+claim, so no slot runs twice. A job that ``run_requires`` lets run on several nodes keeps its
+claims per node. Missed slots (nothing could run the job) follow the job's misfire policy
+and are recorded with their reason.
+
+Runs use the same execution path as ``svcmgr run --cron`` (taskrun), in threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from orchestrator.jobs import Job, job_schedule, service_jobs
+from orchestrator.runs import RunRecord, RunStatus, new_run_id
+
+if TYPE_CHECKING:
+    from orchestrator.daemon.agent import Agent, Runtime
+    from orchestrator.schedule import Schedule
+
+log = structlog.get_logger()
+ON_TIME = timedelta(seconds=5)
+CLAIMS_KEPT = 100
+
+
+def slot_key(slot: datetime) -> str:
+    """A slot's name in ZooKeeper: the same text on every node for the same instant."""
+    return slot.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Entry:
+    """One schedulable job of one service on this node."""
+
+    svc: str
+    job: Job
+    schedule: Schedule
+    node_scoped: bool
+    policy: str
+    grace: timedelta | None
+    last: datetime | None = None
+    last_known: bool = False  # last read from the cluster since we became able to run it
+    due: datetime | None = None
+    claims: int = 0
+    running: dict[str, Any] = field(default_factory=dict)  # run_id -> RunningCommand
+
+    @property
+    def key(self) -> str:
+        return self.job.key
+
+
+class Scheduler:
+    def __init__(self, agent: Agent):
+        self.agent = agent
+        self.entries: dict[tuple[str, str], Entry] = {}
+        self.lock = threading.RLock()
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.workers: set[threading.Thread] = set()
+
+    # ------------------------------------------------------------------ table
+
+    def load(self, rt: Runtime) -> None:
+        """(Re)build the jobs of a service from its config; keeps known last runs."""
+        svc = rt.service
+        with self.lock:
+            old = {k: e for k, e in self.entries.items() if k[0] == rt.name}
+            for k in old:
+                del self.entries[k]
+            if svc is None:
+                return
+            defaults = svc.config.defaults
+            for job in service_jobs(svc):
+                if job.why_not is not None or job.action not in ("run", "status"):
+                    continue  # built-in pushes, sync and compliance come with the collector
+                rc = svc.resource(job.rid) if job.rid else None
+                node_scoped = job.action == "status" or bool(rc and rc["run_requires"])
+                policy = (rc["misfire"] if rc and rc["misfire"] else defaults["misfire"])
+                grace_s = (rc["misfire_grace"] if rc and rc["misfire_grace"] is not None
+                           else defaults["misfire_grace"])
+                grace = timedelta(seconds=grace_s) if grace_s is not None else None
+                entry = Entry(rt.name, job, job_schedule(svc, job), node_scoped, policy, grace)
+                prev = old.get((rt.name, job.key))
+                if prev is not None and prev.job.schedule_definition == job.schedule_definition:
+                    entry.last, entry.last_known, entry.running = (prev.last, prev.last_known,
+                                                                   prev.running)
+                self.entries[(rt.name, job.key)] = entry
+        self.wake.set()
+
+    def forget_last(self, svc: str) -> None:
+        """The service became active here: re-read last runs from the cluster before running."""
+        with self.lock:
+            for (name, _), entry in self.entries.items():
+                if name == svc and not entry.node_scoped:
+                    entry.last_known = False
+                    entry.due = None
+        self.wake.set()
+
+    # ------------------------------------------------------------------ thread
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self.loop, name="scheduler", daemon=True)
+        self.thread.start()
+
+    def loop(self) -> None:
+        while not self.agent.stop_event.is_set():
+            try:
+                wait = self.tick(datetime.now(UTC))
+            except Exception as exc:  # noqa: BLE001 - the scheduler must survive anything
+                log.exception(f"scheduler: tick failed: {exc!r}")
+                wait = 1.0
+            self.wake.wait(max(0.01, min(wait, 1.0)))
+            self.wake.clear()
+
+    def tick(self, now: datetime) -> float:
+        """Run what is due; return seconds until the next due slot."""
+        with self.lock:
+            entries = list(self.entries.values())
+        soonest = 1.0
+        for entry in entries:
+            if not self.may_run(entry):
+                entry.due = None
+                continue
+            if not entry.last_known and not self.read_last(entry):
+                continue
+            if entry.due is None:
+                entry.due = self.next_due(entry, now)
+            if entry.due is None:
+                continue
+            if entry.due <= now:
+                self.fire(entry, now)
+                entry.due = self.next_due(entry, now)
+            if entry.due is not None:
+                soonest = min(soonest, (entry.due - now).total_seconds())
+        self.agent.flush_records()
+        return soonest
+
+    # ------------------------------------------------------------------ rules
+
+    def may_run(self, entry: Entry) -> bool:
+        """Run here only on the active instance, unless the job is node-scoped."""
+        agent = self.agent
+        if agent.clustered and not agent.coord_connected():
+            return False
+        rt = agent.runtimes.get(entry.svc)
+        if rt is None or rt.service is None:
+            return False
+        if entry.node_scoped or not agent.clustered:
+            return True
+        return agent.lease_of(entry.svc) is not None and rt.started
+
+    def read_last(self, entry: Entry) -> bool:
+        if not self.agent.clustered:
+            entry.last = self.agent.local_last(entry.svc, entry.key)
+            entry.last_known = True
+            return True
+        from orchestrator.coordination import CoordinationError
+
+        node = self.agent.me if entry.node_scoped else None
+        try:
+            claims = self.agent.coord.claims(entry.svc, entry.key, node)
+        except CoordinationError:
+            return False
+        entry.last = _claim_time(claims[-1]) if claims else None
+        entry.last_known = True
+        return True
+
+    def next_due(self, entry: Entry, now: datetime) -> datetime | None:
+        if entry.last is None:
+            return entry.schedule.next_run(now, None)
+        return entry.schedule.next_run(entry.last + timedelta(seconds=1), entry.last)
+
+    # ------------------------------------------------------------------ firing
+
+    def fire(self, entry: Entry, now: datetime) -> None:
+        from orchestrator.schedule import misfire
+
+        assert entry.due is not None
+        decision = misfire.decide(entry.schedule, due=entry.due, now=now, last=entry.last,
+                                  policy=entry.policy, grace=entry.grace,
+                                  cause="while no node could run the job")
+        slot = decision.slot if decision.run else entry.due
+        assert slot is not None
+        run_at = slot if now - slot <= ON_TIME else now
+        outcome = self.claim(entry, slot, run_at, missed=not decision.run)
+        if outcome is None:
+            return
+        epoch = outcome
+        entry.last = run_at
+        if decision.missed_count or not decision.run:
+            self.record_missed(entry, decision, now)
+        if decision.run:
+            if decision.missed_count:
+                log.warning(f"{entry.svc} {entry.key}: {decision.reason}", svc=entry.svc,
+                            rid=entry.job.rid)
+            self.launch(entry, slot, epoch)
+
+    def claim(self, entry: Entry, slot: datetime, run_at: datetime, missed: bool) -> int | None:
+        """Claim the slot; return the lease epoch (0: no lease involved), or None if not ours."""
+        agent = self.agent
+        if not agent.clustered:
+            agent.local_set_last(entry.svc, entry.key, run_at)
+            return 0
+        from orchestrator.coordination import ClaimConflict, CoordinationError
+
+        lease = None if entry.node_scoped else agent.lease_of(entry.svc)
+        if not entry.node_scoped and lease is None:
+            return None
+        payload = {"slot": slot.isoformat(), "run_at": run_at.isoformat(), "missed": missed}
+        try:
+            agent.coord.claim_run(entry.svc, entry.key, slot_key(slot), lease,
+                                  node_scoped=entry.node_scoped, payload=payload)
+        except ClaimConflict as exc:
+            existing = exc.existing
+            if existing is not None:
+                entry.last = _claim_time(existing)
+            log.info(f"{entry.svc} {entry.key}: slot {slot_key(slot)} already claimed "
+                     f"by {existing.node if existing else 'another node'}; not running it",
+                     svc=entry.svc)
+            return None
+        except CoordinationError as exc:
+            log.warning(f"{entry.svc} {entry.key}: cannot claim slot {slot_key(slot)}: {exc}; "
+                        "not running it", svc=entry.svc)
+            entry.last_known = False
+            return None
+        entry.claims += 1
+        if entry.claims % 20 == 0:
+            node = agent.me if entry.node_scoped else None
+            with contextlib.suppress(CoordinationError):
+                agent.coord.prune_claims(entry.svc, entry.key, CLAIMS_KEPT, node)
+        return lease.epoch if lease else 0
+
+    def record_missed(self, entry: Entry, decision: Any, now: datetime) -> None:
+        store = self.agent.run_store(entry.svc)
+        rt = self.agent.runtimes.get(entry.svc)
+        if store is None or rt is None:
+            return
+        slots = list(decision.missed) or ([] if decision.run else [entry.due])
+        for slot in slots:
+            store.save(RunRecord(new_run_id(), entry.svc, entry.key, self.agent.me, "scheduler",
+                                 RunStatus.MISSED, scheduled_at=slot, ended_at=now,
+                                 reason=decision.reason))
+
+    def launch(self, entry: Entry, slot: datetime, epoch: int) -> None:
+        worker = threading.Thread(target=self.execute, args=(entry, slot, epoch),
+                                  name=f"run {entry.svc} {entry.key}", daemon=True)
+        self.workers.add(worker)
+        worker.start()
+
+    def execute(self, entry: Entry, slot: datetime, epoch: int) -> None:
+        try:
+            if entry.job.action == "status":
+                self.agent.publish_status(entry.svc)
+                return
+            self.run_task(entry, slot, epoch)
+        except Exception as exc:  # noqa: BLE001 - a worker must never die silently
+            log.exception(f"{entry.svc} {entry.key}: run failed to execute: {exc!r}",
+                          svc=entry.svc)
+        finally:
+            self.workers.discard(threading.current_thread())
+
+    def run_task(self, entry: Entry, slot: datetime, epoch: int) -> None:
+        from orchestrator.taskrun import TaskRun, execute, record_not_run, unmet_requirements
+
+        rt = self.agent.runtimes.get(entry.svc)
+        if rt is None or rt.service is None or entry.job.rid is None:
+            return
+        svc = rt.service
+        rc = svc.resource(entry.job.rid)
+        store = self.agent.run_store(entry.svc)
+        tlog = log.bind(svc=entry.svc, rid=rc.rid)
+        run = TaskRun(origin="scheduler", scheduled_at=slot, epoch=epoch or None, store=store)
+        unmet = unmet_requirements(svc, rc)
+        if unmet:
+            reason = "requirements not met: " + "; ".join(unmet)
+            record_not_run(svc, rc, run, RunStatus.SKIPPED, reason)
+            tlog.info(f"skipped: {reason}")
+            return
+        run_id_box: dict[str, Any] = {}
+
+        def on_start(handle: Any) -> None:
+            run_id_box["handle"] = handle
+            entry.running[id(handle)] = handle
+
+        run.on_start = on_start
+        record = execute(svc, rc, run, log=lambda level, msg: getattr(tlog, level)(msg))
+        handle = run_id_box.get("handle")
+        if handle is not None:
+            entry.running.pop(id(handle), None)
+        tlog.info(f"scheduled run {record.run_id} for {slot_key(slot)}: {record.status}"
+                  + (f" ({record.reason})" if record.reason else ""))
+
+    # ------------------------------------------------------------------ relocation
+
+    def interrupt(self, svc: str, reason: str, wait: float = 10.0) -> int:
+        """Terminate the service's running scheduled tasks (relocation, fence); wait for them."""
+        with self.lock:
+            handles = [h for (name, _), e in self.entries.items() if name == svc
+                       for h in list(e.running.values())]
+        for handle in handles:
+            handle.terminate(reason, grace=2.0)
+        deadline = time.monotonic() + wait
+        for handle in handles:
+            try:
+                handle.wait(max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                log.error(f"{svc}: a task (pid {handle.pid}) survived termination", svc=svc)
+        if handles:
+            log.warning(f"{svc}: interrupted {len(handles)} running task(s): {reason}", svc=svc)
+        return len(handles)
+
+    def interrupt_all(self, reason: str) -> None:
+        for svc in {name for name, _ in list(self.entries)}:
+            self.interrupt(svc, reason)
+
+    def table(self) -> list[Entry]:
+        with self.lock:
+            return list(self.entries.values())
+
+
+def _claim_time(claim: Any) -> datetime | None:
+    payload = getattr(claim, "payload", None) or {}
+    text = payload.get("run_at") or payload.get("slot")
+    if text:
+        return datetime.fromisoformat(text)
+    return datetime.fromtimestamp(claim.claimed_at, UTC)

@@ -1,0 +1,102 @@
+"""Run records shared by the cluster: ZooKeeper holds the history and the running slots,
+so ``print runs`` tells the same story on every node and ``max_parallel`` holds cluster-wide.
+
+Output logs stay on the node that ran the command (the record says which node). A record
+that cannot reach ZooKeeper (connection suspended) waits in a local queue and is sent, in
+order, when the connection is back: never lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from orchestrator.runs.record import RunRecord
+from orchestrator.runs.store import FileRunStore
+
+
+class ClusterRunStore:
+    def __init__(self, coord: Any, svc: str, local: FileRunStore):
+        self.coord = coord
+        self.svc = svc
+        self.local = local
+        self.slots: dict[str, str] = {}
+        self.pending = local.base / "pending-records.jsonl"
+        self.lock = threading.Lock()
+
+    def log_path(self, rid: str, run_id: str) -> Path:
+        return self.local.log_path(rid, run_id)
+
+    def begin(self, record: RunRecord, max_parallel: int | None = None) -> list[RunRecord]:
+        if max_parallel is not None:
+            slot = self.coord.take_run_slot(self.svc, record.rid, max_parallel, record.to_dict())
+            if slot is None:
+                return [RunRecord.from_dict(d)
+                        for d in self.coord.running_runs(self.svc, record.rid)]
+            self.slots[record.run_id] = slot
+        self.local.begin(record)
+        return []
+
+    def save(self, record: RunRecord) -> None:
+        from orchestrator.coordination import CoordinationError
+
+        self.local.save(record)
+        slot = self.slots.pop(record.run_id, None)
+        with self.lock:
+            try:
+                if slot:
+                    self.coord.release_run_slot(slot)
+                self._flush()
+                self.coord.append_run_record(self.svc, record.rid, record.to_dict())
+            except CoordinationError:
+                self._queue(record)
+
+    def _queue(self, record: RunRecord) -> None:
+        self.pending.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.pending, "a") as fh:
+            fh.write(json.dumps(record.to_dict()) + "\n")
+
+    def _flush(self) -> None:
+        """Send records queued while ZooKeeper was out of reach, oldest first."""
+        if not self.pending.exists():
+            return
+        lines = [ln for ln in self.pending.read_text().splitlines() if ln.strip()]
+        sent = 0
+        try:
+            for line in lines:
+                doc = json.loads(line)
+                self.coord.append_run_record(self.svc, doc["rid"], doc)
+                sent += 1
+        finally:
+            rest = lines[sent:]
+            if rest:
+                self.pending.write_text("\n".join(rest) + "\n")
+            else:
+                self.pending.unlink(missing_ok=True)
+
+    def flush(self) -> None:
+        from orchestrator.coordination import CoordinationError
+
+        with self.lock, contextlib.suppress(CoordinationError):
+            self._flush()
+
+    def records(self, rids: Iterable[str] | None = None) -> list[RunRecord]:
+        wanted = set(rids) if rids is not None else None
+        docs = self.coord.run_records(self.svc)
+        out = []
+        for doc in docs:
+            if wanted is not None and doc.get("rid") not in wanted:
+                continue
+            with contextlib.suppress(KeyError, ValueError, TypeError):
+                out.append(RunRecord.from_dict(doc))
+        return out
+
+    def last(self, rid: str) -> RunRecord | None:
+        for record in reversed(self.records([rid])):
+            if record.started_at is not None and record.ended_at is not None:
+                return record
+        return None
