@@ -43,6 +43,7 @@ class ScheduleEntry:
     last_run: datetime | None
     next_run: datetime | None
     why_not: str | None
+    runs_on: str | None = None  # the node that runs it: the active one, or this one
 
     @property
     def action(self) -> str:
@@ -65,6 +66,7 @@ class ScheduleEntry:
             "last_run": self.last_run.isoformat() if self.last_run else None,
             "next_run": self.next_run.isoformat() if self.next_run else None,
             "why_not": self.why_not,
+            "runs_on": self.runs_on,
         }
 
 
@@ -102,6 +104,14 @@ def service_jobs(svc: Service) -> list[Job]:
     return jobs
 
 
+def node_scoped(svc: Service, job: Job) -> bool:
+    """Jobs every instance runs for itself (status, tasks with run_requires); the others run
+    only on the active instance of a failover service."""
+    if job.action == "status":
+        return True
+    return bool(job.rid and job.rid.startswith("task#") and svc.resource(job.rid)["run_requires"])
+
+
 def job_schedule(svc: Service, job: Job):  # -> Schedule
     from orchestrator.schedule import parse
 
@@ -122,10 +132,14 @@ def schedule_table(svc: Service, now: datetime) -> list[ScheduleEntry]:
             unmet = unmet_requirements(svc, svc.resource(job.rid))
             if unmet:
                 why = "requirements not met: " + "; ".join(unmet)
+        if why is None and svc.clustered and svc.active_node is None and not node_scoped(svc, job):
+            why = "not the active instance: the service is active on no node"
         nxt = None
         if job.why_not is None:
             nxt = job_schedule(svc, job).next_run(now, last)
             if nxt is None and why is None:
                 why = "no allowed time within the search horizon"
-        entries.append(ScheduleEntry(job, last, nxt, why))
+        runs_on = (svc.nodename if node_scoped(svc, job) or not svc.clustered
+                   else svc.active_node)
+        entries.append(ScheduleEntry(job, last, nxt, why, runs_on if why is None else None))
     return entries

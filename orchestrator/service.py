@@ -25,6 +25,8 @@ def natural_key(rid: str) -> tuple[Any, ...]:
 class Service:
     config: ServiceConfig
     node: NodeConfig
+    clustered: bool = False  # views: True when read through the cluster
+    active_node: str | None = None  # the lease holder, when clustered
 
     @property
     def name(self) -> str:

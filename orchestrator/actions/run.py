@@ -79,7 +79,7 @@ def run_action(service: Service, opts: RunOptions,
                on_line: Callable[[str], None] | None = None) -> int:
     """Run the selected tasks; return the exit code (0 ok, 1 a task failed or was aborted)."""
     log = structlog.get_logger().bind(svc=service.name)
-    origin = "manual"
+    origin = "scheduler" if opts.cron else "manual"  # --cron: as the daemon would
     failed = False
     for rc in select_tasks(service, opts):
         tlog = log.bind(rid=rc.rid)

@@ -6,7 +6,9 @@ A link or copy of this command named after a service acts as ``svcmgr -s <that n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from orchestrator.cli import views
@@ -103,15 +105,11 @@ def _main(argv: list[str]) -> int:
         return lifecycle.delete(node, args.svc)
     svc = service_mod.load(node, args.svc)
     log.bind_service_log(log.service_logfile(node.paths.log_dir, svc.name))
+    if node.is_clustered and args.action == "run":
+        with _cluster_view(node, svc):
+            return _run(svc, args)
     if args.action == "run":
-        from orchestrator.actions.run import RunOptions, run_action, split_list
-
-        opts = RunOptions(
-            rids=[r for text in args.rid for r in split_list(text)],
-            tags=",".join(args.tags.split()) if args.tags else None,
-            subsets=[s for text in args.subsets for s in split_list(text)],
-            confirm=args.confirm, cron=args.cron)
-        return run_action(svc, opts, on_line=_echo)
+        return _run(svc, args)
     if args.action in ("start", "stop"):
         from orchestrator.actions import lifecycle
 
@@ -119,6 +117,32 @@ def _main(argv: list[str]) -> int:
     if args.action == "print":
         return getattr(views, f"print_{args.what}")(svc, args)
     raise UsageError(f"svcmgr: unknown action {args.action!r}")
+
+
+def _run(svc, args: argparse.Namespace) -> int:  # noqa: ANN001
+    """The run action; in a cluster its records and overlap guard are the cluster's."""
+    from orchestrator.actions.run import RunOptions, run_action, split_list
+
+    opts = RunOptions(
+        rids=[r for text in args.rid for r in split_list(text)],
+        tags=",".join(args.tags.split()) if args.tags else None,
+        subsets=[s for text in args.subsets for s in split_list(text)],
+        confirm=args.confirm, cron=args.cron)
+    return run_action(svc, opts, on_line=_echo)
+
+
+@contextlib.contextmanager
+def _cluster_view(node, svc) -> Iterator[None]:  # noqa: ANN001
+    """Runs and run history go through the cluster: shared records, cluster-wide max_parallel."""
+    from orchestrator.actions import cluster
+    from orchestrator.runs import FileRunStore
+    from orchestrator.runs.cluster_store import ClusterRunStore
+
+    with cluster.connect(node) as coord:
+        svc.runs = ClusterRunStore(coord, svc.name, FileRunStore(svc.var / "runs"))
+        lease = coord.lease_holder(svc.name)
+        svc.clustered, svc.active_node = True, lease.node if lease else None
+        yield
 
 
 _CLUSTER_ONLY = {"switch", "takeover", "giveback", "freeze", "thaw"}
@@ -162,7 +186,8 @@ def _local_print(node, args: argparse.Namespace) -> int:  # noqa: ANN001
     if args.what == "config":
         return views.print_config(node, args.svc, args.format)
     svc = service_mod.load(node, args.svc)
-    return getattr(views, f"print_{args.what}")(svc, args)
+    with _cluster_view(node, svc):
+        return getattr(views, f"print_{args.what}")(svc, args)
 
 
 def _echo(line: str) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from orchestrator.jobs import Job, job_schedule, service_jobs
+from orchestrator.jobs import Job, job_schedule, node_scoped, service_jobs
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
 if TYPE_CHECKING:
@@ -85,12 +85,12 @@ class Scheduler:
                 if job.why_not is not None or job.action not in ("run", "status"):
                     continue  # built-in pushes, sync and compliance come with the collector
                 rc = svc.resource(job.rid) if job.rid else None
-                node_scoped = job.action == "status" or bool(rc and rc["run_requires"])
                 policy = (rc["misfire"] if rc and rc["misfire"] else defaults["misfire"])
                 grace_s = (rc["misfire_grace"] if rc and rc["misfire_grace"] is not None
                            else defaults["misfire_grace"])
                 grace = timedelta(seconds=grace_s) if grace_s is not None else None
-                entry = Entry(rt.name, job, job_schedule(svc, job), node_scoped, policy, grace)
+                entry = Entry(rt.name, job, job_schedule(svc, job), node_scoped(svc, job), policy,
+                              grace)
                 prev = old.get((rt.name, job.key))
                 if prev is not None and prev.job.schedule_definition == job.schedule_definition:
                     entry.last, entry.last_known, entry.running = (prev.last, prev.last_known,

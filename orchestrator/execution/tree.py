@@ -20,13 +20,17 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-
-import psutil
+from typing import TYPE_CHECKING
 
 from orchestrator.execution.environment import RUN_TOKEN_VAR
 
+if TYPE_CHECKING:  # psutil is imported when a tree is first searched: off the CLI's start-up
+    import psutil
+
 
 def _alive(proc: psutil.Process) -> bool:
+    import psutil
+
     try:
         return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
@@ -49,6 +53,8 @@ class ProcessTree:
 
     def collect(self, include_leader_children: bool = True) -> list[psutil.Process]:
         """Every live process of the run known or found now (the leader excluded)."""
+        import psutil
+
         found: dict[int, psutil.Process] = {}
         if include_leader_children:
             try:
@@ -80,6 +86,8 @@ class ProcessTree:
 
         Returns how many processes outside the group signal were signalled.
         """
+        import psutil
+
         procs = self.collect()
         if group:
             with contextlib.suppress(ProcessLookupError, PermissionError):
