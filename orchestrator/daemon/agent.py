@@ -144,9 +144,10 @@ class Agent:
                 log.info(f"node {self.me}: ZooKeeper connection back")
             self.fence.connected()
         else:
-            self.fence.suspended()
+            self.fence.suspended(self.coord.last_heard)  # the clock runs from our last contact
+            left = self.fence.seconds_left() or 0.0
             log.warning(f"node {self.me}: ZooKeeper connection {state.value}; starting "
-                        f"nothing, fencing in {self.fence.delay:g}s unless it comes back")
+                        f"nothing, fencing in {left:.1f}s unless it comes back")
         self.wake.set()
 
     def next_wait(self) -> float:
@@ -280,9 +281,9 @@ class Agent:
 
         if rt.service is None:
             return
+        rt.started = False  # first: the scheduler starts nothing more for this service
         self.scheduler.interrupt(rt.name, sentence)  # tasks stop before the resources do
         code = lifecycle.stop(rt.service)
-        rt.started = False
         if code != 0:
             log.error(f"{rt.name}: stop failed here", svc=rt.name)
         with contextlib.suppress(Exception):
@@ -291,7 +292,7 @@ class Agent:
     def fence_now(self) -> None:
         self.fence.fenced = True
         held = [rt for rt in self.runtimes.values() if rt.started]
-        log.warning(f"node {self.me}: ZooKeeper connection suspended for "
+        log.warning(f"node {self.me}: no answer from ZooKeeper for "
                     f"{self.fence.delay:g}s; fencing: stopping "
                     f"{', '.join(rt.name for rt in held) or 'nothing'} before the session can "
                     "expire")

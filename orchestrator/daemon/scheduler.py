@@ -292,6 +292,8 @@ class Scheduler:
         def on_start(handle: Any) -> None:
             run_id_box["handle"] = handle
             entry.running[id(handle)] = handle
+            if not self.may_run(entry):  # the service began stopping while this one started
+                handle.terminate("the service is stopping on this node", grace=2.0)
 
         run.on_start = on_start
         record = execute(svc, rc, run, log=lambda level, msg: getattr(tlog, level)(msg))
