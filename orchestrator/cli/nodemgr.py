@@ -6,20 +6,15 @@ import argparse
 import sys
 from datetime import datetime
 
-from orchestrator.cli.common import emit_json, guarded, table
+from orchestrator.cli.common import ArgParser, emit_json, guarded, table
 from orchestrator.errors import UsageError
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
-        raise UsageError(f"{self.prog}: {message}")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="nodemgr", description="Node commands")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = ArgParser(prog="nodemgr", description="Node commands")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=ArgParser)
     sched = sub.add_parser("schedule", help="schedule tools")
-    ssub = sched.add_subparsers(dest="subcommand", required=True, parser_class=_Parser)
+    ssub = sched.add_subparsers(dest="subcommand", required=True, parser_class=ArgParser)
     ex = ssub.add_parser("explain", help="next run times of a schedule expression, and why")
     ex.add_argument("expression")
     ex.add_argument("--now", help="evaluate at this time (ISO 8601); default: now")
@@ -33,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="nodes and services")
     st.add_argument("--format", choices=["text", "json"], default="text")
     daemon = sub.add_parser("daemon", help="the node agent")
-    dsub = daemon.add_subparsers(dest="subcommand", required=True, parser_class=_Parser)
+    dsub = daemon.add_subparsers(dest="subcommand", required=True, parser_class=ArgParser)
     dsub.add_parser("run", help="run the node agent in the foreground")
     return p
 

@@ -12,21 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from orchestrator.cli import views
-from orchestrator.cli.common import guarded
+from orchestrator.cli.common import ArgParser, guarded
 from orchestrator.errors import UsageError
 
 _OWN_NAMES = {"svcmgr", "svcmgr.py", "__main__.py", "-c"}
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # exit 2 with one line, no usage dump
-        raise UsageError(f"{self.prog}: {message}")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="svcmgr", description="Service actions")
+    p = ArgParser(prog="svcmgr", description="Service actions")
     p.add_argument("-s", "--service", dest="svc", help="service name")
-    sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    sub = p.add_subparsers(dest="action", required=True, parser_class=ArgParser)
 
     run = sub.add_parser("run", help="run tasks of the service")
     run.add_argument("--rid", action="append", default=[], help="rids: task#0, task, lists")
