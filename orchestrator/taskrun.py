@@ -86,7 +86,9 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
     pid, pid_started = _process_identity()
     record = RunRecord(run_id, service.name, rc.rid, service.nodename, run.origin,
                        RunStatus.RUNNING, scheduled_at=run.scheduled_at, started_at=now,
-                       log_path=str(log_path), pid=pid, pid_started=pid_started, epoch=run.epoch)
+                       log_path=str(log_path), pid=pid, pid_started=pid_started, epoch=run.epoch,
+                       # a task run_requires lets run on every node: max_parallel is per node
+                       extra={"scope": "node"} if rc["run_requires"] else {})
     blocking = store.begin(record, max_parallel=rc["max_parallel"])
     if blocking:
         ids = ", ".join(r.run_id for r in blocking)

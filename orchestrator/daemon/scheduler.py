@@ -178,7 +178,9 @@ class Scheduler:
 
     def next_due(self, entry: Entry, now: datetime) -> datetime | None:
         if entry.last is None:
-            return entry.schedule.next_run(now, None)
+            # whole seconds: a cron slot is then the same instant (and claim name) on every
+            # node, instead of "now" with this node's microseconds drifting along forever
+            return entry.schedule.next_run(now.replace(microsecond=0), None)
         return entry.schedule.next_run(entry.last + timedelta(seconds=1), entry.last)
 
     # ------------------------------------------------------------------ firing

@@ -33,10 +33,12 @@ class ClusterRunStore:
 
     def begin(self, record: RunRecord, max_parallel: int | None = None) -> list[RunRecord]:
         if max_parallel is not None:
-            slot = self.coord.take_run_slot(self.svc, record.rid, max_parallel, record.to_dict())
+            # cluster-wide, except for tasks every node runs for itself (run_requires)
+            key = (f"{record.rid}@{record.node}" if record.extra.get("scope") == "node"
+                   else record.rid)
+            slot = self.coord.take_run_slot(self.svc, key, max_parallel, record.to_dict())
             if slot is None:
-                return [RunRecord.from_dict(d)
-                        for d in self.coord.running_runs(self.svc, record.rid)]
+                return [RunRecord.from_dict(d) for d in self.coord.running_runs(self.svc, key)]
             self.slots[record.run_id] = slot
         self.local.begin(record)
         return []
