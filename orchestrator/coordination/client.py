@@ -13,6 +13,7 @@ import hmac
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
@@ -155,6 +156,7 @@ class Session:
         self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._dispatcher: threading.Thread | None = None
         self.zk: KazooClient | None = None
+        self.last_heard = time.monotonic()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -168,6 +170,7 @@ class Session:
             self._create_chroot()
             zk = self._client(self._base_hosts + self.chroot)
             zk.add_listener(self._on_kazoo_state)
+            self._track_contact(zk)
             self._connect(zk)
             self.zk = zk
             with self._state_lock:
@@ -202,9 +205,27 @@ class Session:
             timeout=self.session_timeout,
             auth_data=self._auth or None,
             default_acl=self._acl,
-            connection_retry=KazooRetry(max_tries=-1, delay=0.1, max_delay=1.0),
+            # retry often: after a leader election, be back as soon as the ensemble serves
+            connection_retry=KazooRetry(max_tries=-1, delay=0.05, max_delay=0.2),
             command_retry=None,
         )
+
+    def _track_contact(self, zk: KazooClient) -> None:
+        """Keep ``last_heard``: when ZooKeeper last sent us anything (a reply, a ping answer).
+
+        The server can expire our session only a session timeout after it last heard from
+        us, and it answers at once: so a fencing deadline counts from here, not from the
+        SUSPENDED notice (which comes at once when a server closes the connection, e.g. in a
+        leader election, but ~2/3 of the timeout late when the network goes silent)."""
+        conn = zk._connection
+        read_socket = conn._read_socket
+
+        def tracked(*args: Any, **kwargs: Any) -> Any:
+            result = read_socket(*args, **kwargs)  # raises when the connection broke
+            self.last_heard = time.monotonic()
+            return result
+
+        conn._read_socket = tracked
 
     def _connect(self, zk: KazooClient) -> None:
         try:
@@ -296,6 +317,8 @@ class Session:
 
     def _on_kazoo_state(self, kstate: KazooState) -> None:
         state = _STATES[kstate]
+        if state is ConnectionState.CONNECTED:
+            self.last_heard = time.monotonic()
         with self._state_lock:
             self._state = state
         for fn in list(self._listeners):

@@ -68,6 +68,11 @@ class Coordinator(ServiceDocs, RunSlots):
         return self._session.state is ConnectionState.CONNECTED
 
     @property
+    def last_heard(self) -> float:
+        """``time.monotonic()`` when ZooKeeper last answered us (fencing counts from here)."""
+        return self._session.last_heard
+
+    @property
     def session_id(self) -> int | None:
         return self._session.session_id
 

@@ -1,0 +1,30 @@
+"""Fixtures for tests with real node agents (see daemons.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from daemons import Cluster
+
+MakeCluster = Callable[..., Cluster]
+
+
+@pytest.fixture
+def make_cluster(tmp_path: Path, zk_chroot: str) -> Iterator[MakeCluster]:
+    """``make_cluster(names=..., zk=..., zk_for=...)``: a Cluster under a unique chroot and
+    cluster name; every daemon is killed on teardown and the logs printed (pytest shows
+    them only for a failed test)."""
+    made: list[Cluster] = []
+
+    def make(**kw: object) -> Cluster:
+        kw.setdefault("zk", zk_chroot)
+        cluster = Cluster(tmp_path / f"cluster{len(made)}", **kw)  # type: ignore[arg-type]
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.close()
+        print(cluster.dump_logs())
