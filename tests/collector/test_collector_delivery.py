@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from collector_support import TOKENS, CollectorProcess, get
 
 from orchestrator.collector import PushClient
@@ -84,3 +85,21 @@ def test_queue_survives_a_new_client_and_seq_never_goes_back(collector: Collecto
     assert s2 > s1
     assert second.flush().delivered == 2
     assert get(collector, "/api/v1/nodes")[0]["asset"] == {"boot": 2}
+
+
+def test_client_from_node_conf(collector: CollectorProcess, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ORCHESTRATOR_NODE", raising=False)
+    from orchestrator.config.node import load_node_config
+    from orchestrator.paths import NodePaths
+
+    paths = NodePaths(tmp_path / "root")
+    paths.etc.mkdir(parents=True)
+    paths.node_conf.write_text("[node]\nname = n7\n[cluster]\nname = beta\n")
+    assert PushClient.from_node_config(load_node_config(paths)) is None  # no collector set
+    paths.node_conf.write_text(f"[node]\nname = n7\n[cluster]\nname = beta\n[collector]\n"
+                               f"url = {collector.url}\ntoken = {TOKENS['beta']}\n")
+    c = PushClient.from_node_config(load_node_config(paths))
+    assert c is not None and c.queue_dir == paths.var / "collector-queue"
+    assert c.push("nodes", [{"asset": {}}]).ok
+    assert [(n["cluster"], n["node"]) for n in get(collector, "/api/v1/nodes")] == [("beta", "n7")]
