@@ -127,10 +127,20 @@ class Scheduler:
         """Run what is due; return seconds until the next due slot."""
         with self.lock:
             entries = list(self.entries.values())
-        soonest = 1.0
+        earliest = now + timedelta(seconds=1)
+        allowed: dict[tuple[str, bool], bool] = {}  # may_run is the same for a service's jobs
         for entry in entries:
-            if not self.may_run(entry):
+            scope = (entry.svc, entry.node_scoped)
+            ok = allowed.get(scope)
+            if ok is None:
+                ok = allowed[scope] = self.may_run(entry)
+            if not ok:
                 entry.due = None
+                continue
+            due = entry.due
+            if due is not None and due > now and entry.last_known:  # the common case: idle
+                if due < earliest:
+                    earliest = due
                 continue
             if not entry.last_known and not self.read_last(entry):
                 continue
@@ -141,10 +151,10 @@ class Scheduler:
             if entry.due <= now:
                 self.fire(entry, now)
                 entry.due = self.next_due(entry, now)
-            if entry.due is not None:
-                soonest = min(soonest, (entry.due - now).total_seconds())
+            if entry.due is not None and entry.due < earliest:
+                earliest = entry.due
         self.agent.flush_records()
-        return soonest
+        return (earliest - now).total_seconds()
 
     # ------------------------------------------------------------------ rules
 
