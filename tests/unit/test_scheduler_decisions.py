@@ -1,0 +1,175 @@
+"""The scheduler's decisions with a fake agent and a fake coordinator (no threads, no
+processes): when a slot is due, that a slot is claimed once among nodes, that nothing runs
+without the lease, and that missed slots are recorded."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from orchestrator.coordination import ClaimConflict
+from orchestrator.coordination.states import Claim
+from orchestrator.daemon.scheduler import Entry, Scheduler, slot_key
+from orchestrator.jobs import Job
+from orchestrator.runs import RunStatus
+from orchestrator.schedule import parse
+
+T0 = datetime(2026, 3, 1, 10, 0, 0, 250000, tzinfo=UTC)
+
+
+class FakeCoord:
+    """Claims in a dict, first come first served, like the ZooKeeper transaction."""
+
+    def __init__(self) -> None:
+        self.claimed: dict[tuple[str, str, str], Claim] = {}
+        self.connected = True
+
+    def claim_run(self, svc, job, slot, lease, node_scoped=False, payload=None):  # noqa: ANN001
+        key = (svc, job, slot)
+        if key in self.claimed:
+            raise ClaimConflict("taken", self.claimed[key])
+        claim = Claim(svc, job, slot, lease.node if lease else "?", lease.epoch if lease else None,
+                      0.0, node_scoped, dict(payload or {}))
+        self.claimed[key] = claim
+        return claim
+
+    def claims(self, svc, job, node=None):  # noqa: ANN001
+        return [c for (s, j, _), c in self.claimed.items() if (s, j) == (svc, job)]
+
+    def prune_claims(self, *a: Any, **k: Any) -> int:
+        return 0
+
+
+@dataclass
+class FakeLease:
+    node: str
+    epoch: int
+
+
+@dataclass
+class FakeStore:
+    saved: list = field(default_factory=list)
+
+    def save(self, record: Any) -> None:
+        self.saved.append(record)
+
+
+@dataclass
+class FakeRuntime:
+    service: Any = True
+    started: bool = True
+
+
+class FakeAgent:
+    def __init__(self, me: str, coord: FakeCoord | None = None) -> None:
+        self.me = me
+        self.coord = coord
+        self.clustered = coord is not None
+        self.stop_event = threading.Event()
+        self.runtimes = {"svc": FakeRuntime()}
+        self.leases: dict[str, FakeLease] = {}
+        self.last: dict[tuple[str, str], datetime] = {}
+        self.store = FakeStore()
+
+    def coord_connected(self) -> bool:
+        return self.coord is not None and self.coord.connected
+
+    def lease_of(self, svc: str) -> Any:
+        return self.leases.get(svc) if self.coord_connected() else None
+
+    def local_last(self, svc: str, job: str) -> datetime | None:
+        return self.last.get((svc, job))
+
+    def local_set_last(self, svc: str, job: str, when: datetime) -> None:
+        self.last[(svc, job)] = when
+
+    def run_store(self, svc: str) -> FakeStore:
+        return self.store
+
+    def flush_records(self) -> None:
+        pass
+
+
+def scheduler(agent: FakeAgent, definition: str = "* * * * * *", node_scoped: bool = False,
+              policy: str = "once") -> tuple[Scheduler, list[datetime]]:
+    sched = Scheduler(agent)  # type: ignore[arg-type]
+    job = Job("run", "task#0", "task#0.schedule", definition)
+    sched.entries[("svc", "task#0")] = Entry("svc", job, parse(definition, tz="UTC"),
+                                             node_scoped, policy, None)
+    launched: list[datetime] = []
+    sched.launch = lambda entry, slot, epoch: launched.append(slot)  # type: ignore[method-assign]
+    return sched, launched
+
+
+def test_standalone_slots_are_whole_seconds_and_run_once():
+    sched, launched = scheduler(FakeAgent("n1"))
+    sched.tick(T0)
+    assert launched == [T0.replace(microsecond=0)]
+    sched.tick(T0 + timedelta(milliseconds=300))  # same second again: nothing new
+    assert len(launched) == 1
+    wait = sched.tick(T0 + timedelta(milliseconds=500))
+    assert 0 < wait <= 0.25 + 1e-6  # wakes for the next whole second
+    sched.tick(T0 + timedelta(seconds=1))
+    assert launched == [T0.replace(microsecond=0) + timedelta(seconds=s) for s in (0, 1)]
+
+
+def test_no_lease_no_run_and_a_slot_is_claimed_once_among_nodes():
+    coord = FakeCoord()
+    a, b = FakeAgent("n1", coord), FakeAgent("n2", coord)
+    sa, la = scheduler(a)
+    sb, lb = scheduler(b)
+    sa.tick(T0)
+    sb.tick(T0)
+    assert la == lb == [], "ran without holding the lease"
+    # both believe they hold the lease (a stale leader): the claim decides, once
+    a.leases["svc"] = FakeLease("n1", 1)
+    b.leases["svc"] = FakeLease("n2", 2)
+    for s in range(5):
+        now = T0 + timedelta(seconds=s)
+        sa.tick(now)
+        sb.tick(now)
+    slots = la + lb
+    assert len(slots) == len(set(slots)) == 5
+    assert {c.slot for c in coord.claimed.values()} == {slot_key(x) for x in slots}
+
+
+def test_suspended_connection_starts_nothing():
+    coord = FakeCoord()
+    agent = FakeAgent("n1", coord)
+    agent.leases["svc"] = FakeLease("n1", 1)
+    sched, launched = scheduler(agent)
+    coord.connected = False
+    sched.tick(T0)
+    assert launched == []
+    coord.connected = True
+    sched.tick(T0 + timedelta(seconds=1))
+    assert len(launched) == 1
+
+
+def test_new_holder_continues_after_the_last_claim_and_records_missed_slots():
+    coord = FakeCoord()
+    a, b = FakeAgent("n1", coord), FakeAgent("n2", coord)
+    a.leases["svc"] = FakeLease("n1", 1)
+    sa, la = scheduler(a)
+    for s in range(3):
+        sa.tick(T0 + timedelta(seconds=s))
+    assert len(la) == 3
+    # n1 dies; n2 gets the lease 4 s later: slots +3..+6 were due while nobody could run
+    b.leases["svc"] = FakeLease("n2", 2)
+    sb, lb = scheduler(b)
+    sb.forget_last("svc")
+    sb.tick(T0 + timedelta(seconds=6, milliseconds=100))
+    assert lb == [T0.replace(microsecond=0) + timedelta(seconds=6)]  # misfire=once: latest
+    missed = [r for r in b.store.saved if r.status == RunStatus.MISSED]
+    assert sorted(r.scheduled_at for r in missed) == [
+        T0.replace(microsecond=0) + timedelta(seconds=s) for s in (3, 4, 5)]
+    assert all("missed 3 slots" in r.reason for r in missed)
+
+
+def test_node_scoped_job_runs_without_a_lease():
+    coord = FakeCoord()
+    sched, launched = scheduler(FakeAgent("n2", coord), node_scoped=True)
+    sched.tick(T0)
+    assert len(launched) == 1
