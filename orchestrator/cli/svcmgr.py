@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("switch", help="relocate the active instance to NODE")
     sw.add_argument("--to", required=True, metavar="NODE")
     sw.add_argument("--wait", type=float, default=60.0, help="seconds to wait")
+    sub.add_parser("sync", help="copy the sync resources' data to the peer nodes now")
+    comp = sub.add_parser("compliance", help="run the compliance modules")
+    comp.add_argument("what", choices=["check", "fix"])
+    comp.add_argument("--format", choices=["text", "json"], default="text")
     sub.add_parser("freeze", help="stop automatic orchestration (failover)")
     sub.add_parser("thaw", help="resume automatic orchestration")
     ls = sub.add_parser("ls", help="services known to this node")
@@ -105,6 +109,10 @@ def _main(argv: list[str]) -> int:
             return _run(svc, args)
     if args.action == "run":
         return _run(svc, args)
+    if args.action == "sync":
+        return _sync(node, svc)
+    if args.action == "compliance":
+        return views.compliance(svc, args.what, args.format)
     if args.action in ("start", "stop"):
         from orchestrator.actions import lifecycle
 
@@ -124,6 +132,32 @@ def _run(svc, args: argparse.Namespace) -> int:  # noqa: ANN001
         subsets=[s for text in args.subsets for s in split_list(text)],
         confirm=args.confirm, cron=args.cron)
     return run_action(svc, opts, on_line=_echo)
+
+
+def _sync(node, svc) -> int:  # noqa: ANN001
+    """Copy now; peers' addresses come from the cluster (or are their names, standalone)."""
+    import structlog
+
+    from orchestrator.builtins.sync import sync_all
+
+    if node.is_clustered:
+        from orchestrator.actions import cluster
+
+        with cluster.connect(node) as coord:
+            facts = coord.nodes()
+        addresses = {n: f.get("address") or n for n, f in facts.items()}
+    else:
+        addresses = {n: n for n in svc.config.nodes}
+    log = structlog.get_logger().bind(svc=svc.name)
+    results = sync_all(svc, addresses)
+    if not results:
+        raise UsageError(f"service {svc.name!r} has no sync resource")
+    for res in results:
+        if res.ok:
+            log.info(f"synchronized to {', '.join(res.copied) or 'no peer'}", rid=res.rid)
+        else:
+            log.error(f"sync failed: {res.reason}", rid=res.rid)
+    return 0 if all(r.ok for r in results) else 1
 
 
 @contextlib.contextmanager

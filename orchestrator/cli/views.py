@@ -149,3 +149,19 @@ def _t(dt: Any) -> str | None:
     if dt is None:
         return None
     return dt.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def compliance(svc: Service, action: str, fmt: str) -> int:
+    """Run the compliance modules; exit 1 when a module is not ok or failed."""
+    from orchestrator.builtins.compliance import modules_dir, run_modules
+
+    results = run_modules(svc, action)
+    if fmt == "json":
+        emit_json([r.to_dict() for r in results])
+    elif not results:
+        sys.stdout.write(f"no compliance module in {modules_dir(svc)}\n")
+    else:
+        rows = [(r.module, r.action, r.status, r.detail.splitlines()[-1] if r.detail else "")
+                for r in results]
+        sys.stdout.write(table(rows, ["MODULE", "ACTION", "STATUS", "DETAIL"]) + "\n")
+    return 1 if any(r.status in ("nok", "error") for r in results) else 0

@@ -34,10 +34,14 @@ FACTS_EVERY = 10.0
 STATUS_EVERY = 10.0
 
 
-def node_facts() -> dict[str, Any]:
+def node_facts(address: str | None = None) -> dict[str, Any]:
+    """What a node publishes about itself: its address for peers, size and load."""
+    import socket
+
     import psutil
 
     return {
+        "address": address or socket.gethostname(),
         "cpu_count": psutil.cpu_count() or 1,
         "mem_total": psutil.virtual_memory().total,
         "load_avg": os.getloadavg()[0],
@@ -130,7 +134,7 @@ class Agent:
         if self.coord is None:
             return
         self.coord.add_listener(self.on_state)
-        self.coord.register_node(node_facts())
+        self.coord.register_node(node_facts(self.node.get("node", "address")))
         self.facts_at = time.monotonic()
         self.coord.watch_nodes(self.wake)
         self.coord.watch_services(self.wake)
@@ -185,7 +189,7 @@ class Agent:
             return
         now = time.monotonic()
         if now - self.facts_at >= FACTS_EVERY:
-            self.coord.register_node(node_facts())
+            self.coord.register_node(node_facts(self.node.get("node", "address")))
             self.facts_at = now
         nodes = self.coord.nodes()
         alive = frozenset(nodes)
