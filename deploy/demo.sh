@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# The demo: a local 3-node cluster on this machine (one ZooKeeper, three node agents), a
+# failover service with scheduled tasks, placed, switched and failed over; then what the tasks
+# recorded. Everything it starts is stopped on exit (Ctrl-C included).
+#
+#   ./deploy/demo.sh                   # DEMO_DIR=./demo-cluster, DEMO_WAIT=35 (seconds of tasks)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash deploy/bootstrap.sh
+
+REPO=$(pwd)
+BIN=$REPO/.venv/bin
+DEMO=${DEMO_DIR:-$REPO/demo-cluster}
+WAIT=${DEMO_WAIT:-35}
+SVC=demo
+NODES="n1 n2 n3"
+declare -A PID=()
+
+pause() { sleep "$1" & wait $!; }   # a signal interrupts the wait, not only after the sleep
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+cleanup() {
+    local code=$?
+    trap - EXIT INT TERM
+    say "stopping everything"
+    for n in "${!PID[@]}"; do
+        kill -TERM "${PID[$n]}" 2>/dev/null || true
+    done
+    for n in "${!PID[@]}"; do
+        for _ in $(seq 100); do kill -0 "${PID[$n]}" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL -- "-${PID[$n]}" 2>/dev/null || true   # its process group, if it lingered
+    done
+    "$BIN/python" -m orchestrator.devtools.zookeeper stop --dir "$DEMO/zk" 2>/dev/null || true
+    rm -f "$DEMO"/markers/*.up
+    local left
+    left=$(for n in "${!PID[@]}"; do kill -0 "${PID[$n]}" 2>/dev/null && echo "${PID[$n]}"; done || true)
+    if [ -f "$DEMO/zk/zookeeper.pid" ]; then left="$left $(cat "$DEMO/zk/zookeeper.pid")"; fi
+    left=$(echo $left)
+    if [ -n "$left" ]; then
+        echo "demo: processes still running: $left" >&2
+        code=1
+    else
+        echo "node agents and ZooKeeper stopped; files kept in $DEMO"
+    fi
+    exit "$code"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+node_env() { env ORCHESTRATOR_ROOT="$DEMO/$1" ORCHESTRATOR_LOG_FORMAT=console "${@:2}"; }
+svcmgr() { local n=$1; shift; node_env "$n" "$BIN/svcmgr" "$@"; }
+nodemgr() { local n=$1; shift; node_env "$n" "$BIN/nodemgr" "$@"; }
+
+start_daemon() {
+    # its own session (setsid): a SIGKILL of the group is a crash of that node's agent
+    ORCHESTRATOR_ROOT="$DEMO/$1" ORCHESTRATOR_LOG_FORMAT=console \
+        setsid "$BIN/nodemgr" daemon run >>"$DEMO/$1.log" 2>&1 &
+    PID[$1]=$!   # setsid execs in place (a background job is no group leader): pid == pgid
+}
+
+active_node() {  # the active node of $SVC as seen from node $1 ("" if none)
+    nodemgr "$1" status --format json 2>/dev/null | "$BIN/python" -c \
+        'import json,sys; print(json.load(sys.stdin)["services"].get(sys.argv[1],{}).get("active_node") or "")' "$SVC" || true
+}
+
+wait_active() {  # wait_active ASKED_NODE WANTED_NODE|not:NODE TIMEOUT
+    local deadline=$((SECONDS + $3)) got
+    while [ $SECONDS -lt $deadline ]; do
+        got=$(active_node "$1")
+        if [ -n "$got" ] && { [ "$got" = "$2" ] || { [ "${2#not:}" != "$2" ] && [ "$got" != "${2#not:}" ]; }; }; then
+            echo "$got"
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "demo: $SVC not active on $2 after $3 s" >&2
+    return 1
+}
+
+say "a fresh demo directory: $DEMO"
+if [ -d "$DEMO/zk" ]; then
+    "$BIN/python" -m orchestrator.devtools.zookeeper stop --dir "$DEMO/zk" 2>/dev/null || true
+fi
+rm -rf "$DEMO"
+mkdir -p "$DEMO/markers"
+
+say "ZooKeeper (Debian's package, run from orchestrator.devtools.zookeeper)"
+ZK=$("$BIN/python" -m orchestrator.devtools.zookeeper start --dir "$DEMO/zk")
+echo "ZooKeeper at $ZK"
+
+say "three node agents: nodemgr daemon run, each with its own ORCHESTRATOR_ROOT"
+for n in $NODES; do
+    mkdir -p "$DEMO/$n/etc/orchestrator"
+    cat >"$DEMO/$n/etc/orchestrator/node.conf" <<EOF
+[node]
+name = $n
+
+[cluster]
+name = demo
+zk = $ZK/demo
+secret = demo-secret
+session_timeout = 2
+EOF
+    start_daemon "$n"
+    echo "$n: pid ${PID[$n]}, root $DEMO/$n, log $DEMO/$n.log"
+done
+for _ in $(seq 100); do
+    [ "$(nodemgr n1 status --format json 2>/dev/null | "$BIN/python" -c \
+        'import json,sys; print(len(json.load(sys.stdin)["nodes"]))' 2>/dev/null)" = 3 ] && break
+    sleep 0.2
+done
+
+say "the service: $SVC (nodes = n1 n2 n3, orchestrate = ha, an app and two scheduled tasks)"
+cat >"$DEMO/$SVC.conf" <<EOF
+[DEFAULT]
+nodes = n1 n2 n3
+orchestrate = ha
+
+[app#0]
+start = touch $DEMO/markers/{nodename}.up
+stop = rm -f $DEMO/markers/{nodename}.up
+check = test -f $DEMO/markers/{nodename}.up
+
+[task#every15s]
+command = sh -c 'echo "\$(date +%T) task#every15s on {nodename}" >> $DEMO/tasks.log'
+schedule = @15s
+
+[task#cron]
+command = sh -c 'echo "\$(date +%T) task#cron on {nodename}" >> $DEMO/tasks.log'
+schedule = */1 * * * *
+
+[task#manual]
+command = sh -c 'echo "\$(date +%T) task#manual on {nodename}" >> $DEMO/tasks.log'
+EOF
+cat "$DEMO/$SVC.conf"
+svcmgr n1 -s "$SVC" create --config "$DEMO/$SVC.conf"
+echo "installed in the cluster; every node writes its local copy:"
+sleep 1
+ls "$DEMO"/n*/etc/orchestrator/services/
+
+say "placed on the first healthy node"
+wait_active n3 n1 20 >/dev/null
+nodemgr n3 status
+svcmgr n2 -s "$SVC" print schedule
+
+say "a manual run on the active node (svcmgr run)"
+svcmgr n1 -s "$SVC" run --rid task#manual
+
+say "switch to n2 (returns when it is up there)"
+t0=$(date +%s%N)
+svcmgr n3 -s "$SVC" switch --to n2
+echo "switch took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+nodemgr n1 status
+
+say "the daemon runs the tasks on the active node: waiting ${WAIT}s"
+pause "$WAIT"
+
+say "failover: SIGKILL of n2's agent (the active node)"
+kill -KILL -- "-${PID[n2]}"
+wait "${PID[n2]}" 2>/dev/null || true
+unset 'PID[n2]'
+rm -f "$DEMO/markers/n2.up"   # the node is gone, its app with it
+t0=$SECONDS
+now=$(wait_active n3 not:n2 15)
+echo "$SVC failed over to $now in about $((SECONDS - t0)) s (session timeout 2 s)"
+nodemgr n3 status
+svcmgr n3 -s "$SVC" print status
+
+say "n2 comes back and rejoins (the service stays where it is)"
+start_daemon n2
+pause 3
+nodemgr n2 status
+
+say "tasks keep running on the new active node: waiting ${WAIT}s"
+pause "$WAIT"
+
+say "what the tasks recorded ($DEMO/tasks.log)"
+cat "$DEMO/tasks.log" 2>/dev/null || echo "(nothing yet)"
+
+say "run history (svcmgr -s $SVC print runs)"
+svcmgr "$now" -s "$SVC" print runs
