@@ -96,6 +96,11 @@ def service_jobs(svc: Service) -> list[Job]:
         elif definition is None or is_unscheduled(definition):
             why = "unscheduled"
         jobs.append(Job("run", rc.rid, param, definition, why))
+    if not svc.node.get("collector", "url"):
+        jobs = [Job(j.action, j.rid, j.config_parameter, j.schedule_definition,
+                    "no collector configured ([collector] url in node.conf)")
+                if j.action in ("push_config", "push_resinfo") and j.why_not is None else j
+                for j in jobs]
     for i, job in enumerate(jobs):
         if job.why_not is None and (job.schedule_definition is None
                                     or is_unscheduled(job.schedule_definition)):

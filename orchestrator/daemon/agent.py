@@ -415,6 +415,20 @@ class Agent:
             store = self.stores[svc] = ClusterRunStore(self.coord, svc, rt.service.runs)
         return store
 
+    def collector(self) -> Any:
+        """The node's PushClient, or None when no [collector] url/token is configured."""
+        if not hasattr(self, "_collector"):
+            from orchestrator.collector.client import PushClient
+
+            self._collector = PushClient.from_node_config(self.node)
+        return self._collector
+
+    def peer_addresses(self) -> dict[str, str]:
+        """Where the other nodes are: their published address (cluster) or their name."""
+        if self.clustered and self.coord_connected():
+            return {n: f.get("address") or n for n, f in self.coord.nodes().items()}
+        return {}
+
     def flush_records(self) -> None:
         """Send run records kept while ZooKeeper was out of reach."""
         if self.clustered and self.coord_connected():

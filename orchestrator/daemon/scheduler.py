@@ -82,11 +82,11 @@ class Scheduler:
                 return
             defaults = svc.config.defaults
             for job in service_jobs(svc):
-                if job.why_not is not None or job.action not in ("run", "status"):
-                    continue  # built-in pushes, sync and compliance come with the collector
+                if job.why_not is not None:
+                    continue
                 rc = svc.resource(job.rid) if job.rid else None
-                policy = (rc["misfire"] if rc and rc["misfire"] else defaults["misfire"])
-                grace_s = (rc["misfire_grace"] if rc and rc["misfire_grace"] is not None
+                policy = (rc.get("misfire") if rc and rc.get("misfire") else defaults["misfire"])
+                grace_s = (rc.get("misfire_grace") if rc and rc.get("misfire_grace") is not None
                            else defaults["misfire_grace"])
                 grace = timedelta(seconds=grace_s) if grace_s is not None else None
                 entry = Entry(rt.name, job, job_schedule(svc, job), node_scoped(svc, job), policy,
@@ -272,8 +272,11 @@ class Scheduler:
 
     def execute(self, entry: Entry, slot: datetime, epoch: int) -> None:
         try:
-            if entry.job.action == "status":
-                self.agent.publish_status(entry.svc)
+            if entry.job.action != "run":
+                from orchestrator.daemon.builtin_jobs import run_builtin
+
+                run_builtin(self.agent, entry.svc, entry.job.action, entry.key, entry.job.rid,
+                            slot)
                 return
             self.run_task(entry, slot, epoch)
         except Exception as exc:  # noqa: BLE001 - a worker must never die silently
@@ -314,6 +317,9 @@ class Scheduler:
             entry.running.pop(id(handle), None)
         tlog.info(f"scheduled run {record.run_id} for {slot_key(slot)}: {record.status}"
                   + (f" ({record.reason})" if record.reason else ""))
+        client = self.agent.collector()
+        if client is not None:
+            client.push("runs", [record])  # queued on disk while the collector is down
 
     # ------------------------------------------------------------------ relocation
 
