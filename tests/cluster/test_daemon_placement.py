@@ -101,3 +101,20 @@ def test_failed_start_moves_on_to_next_candidate_and_says_so(make_cluster):
     assert res.returncode == 1
     assert "n1" in res.stderr and "failed" in res.stderr
     wait_until(lambda: c.up_nodes() == {"n2"}, 15, what="service back on n2")
+
+
+def test_sigterm_of_active_daemon_stops_then_hands_over_at_once(make_cluster):
+    c = make_cluster()
+    c.start()
+    c.wait_joined()
+    c.create("svc1", c.ha_config())
+    c.wait_up_only_on("n1")
+    t0 = time.monotonic()
+    assert c.stop("n1") == 0
+    c.wait_up_only_on("n2", timeout=10)
+    took = time.monotonic() - t0
+    # the agent stopped svc1 and closed its session: no wait for a session timeout
+    assert took < 2.0, f"hand-over after SIGTERM took {took:.1f}s"
+    assert not overlaps(c.up_intervals()), c.up_intervals()
+    assert "agent stopped" in c.log("n1")
+    assert c.event_lines()[-2][1:] == ("stop", "n1")  # stopped by its agent, then n2 started
