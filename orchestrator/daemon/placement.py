@@ -84,8 +84,10 @@ def decide(view: ServiceView, me: str, started: bool, connected: bool) -> Decisi
         return Decision(Act.NOTHING, f"{view.name}: ZooKeeper connection not usable; "
                         "starting nothing")
     if me not in view.nodes:
-        if started:
-            return Decision(Act.STOP, f"{view.name}: stopping, {me} is not in its nodes")
+        if started or view.lease_node == me:
+            # give the lease up too, or no node of the service could ever take it
+            return Decision(Act.STOP_AND_RELEASE, f"{view.name}: stopping and handing it "
+                            f"over, {me} is no longer in its nodes")
         return Decision(Act.NOTHING, f"{view.name}: not a node of this service")
     target = view.target
     if view.lease_node == me:

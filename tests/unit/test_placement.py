@@ -93,3 +93,12 @@ def test_nothing_starts_while_disconnected():
 def test_lost_lease_stops_resources():
     d = decide(view(epoch=2), "n1", True, True)
     assert d.act is Act.STOP and "lost the lease" in d.sentence
+
+
+def test_holder_removed_from_nodes_stops_and_releases_the_lease():
+    v = view(nodes=("n2", "n3"), lease_node="n1", lease_epoch=1, epoch=1)
+    d = decide(v, "n1", True, True)
+    assert d.act is Act.STOP_AND_RELEASE and "no longer in its nodes" in d.sentence
+    # even when its resources are already down: the lease must not stay stuck on it
+    assert decide(v, "n1", False, True).act is Act.STOP_AND_RELEASE
+    assert decide(view(nodes=("n2", "n3")), "n1", False, True).act is Act.NOTHING
