@@ -190,6 +190,7 @@ def service_status(coord: Any, svc: str, node: NodeConfig) -> dict[str, Any]:
 def cluster_status(node: NodeConfig) -> dict[str, Any]:
     with connect(node) as coord:
         nodes = coord.nodes()
+        known: set[str] = set()
         services = {}
         for svc in coord.service_names():
             try:
@@ -200,8 +201,12 @@ def cluster_status(node: NodeConfig) -> dict[str, Any]:
                 continue
             services[svc] = {k: data[k] for k in ("avail", "overall", "active_node", "frozen",
                                                    "epoch", "instances")}
+            known.update(data["nodes"])
+    # a node that is down is still a member: listed as down (the nodes of its services)
+    members = {n: {"state": "up", **facts} for n, facts in nodes.items()}
+    members.update({n: {"state": "down"} for n in sorted(known - set(nodes))})
     return {
         "cluster": node.get("cluster", "name"),
-        "nodes": {n: {"state": "up", **facts} for n, facts in nodes.items()},
+        "nodes": members,
         "services": services,
     }

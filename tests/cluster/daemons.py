@@ -127,8 +127,12 @@ class Cluster:
     def wait_joined(self, *names: str, timeout: float = 15.0) -> None:
         """Until every named node (all by default) is registered in the cluster."""
         wanted = set(names or self.names)
-        wait_until(lambda: wanted <= set(self.status()["nodes"]), timeout,
+        wait_until(lambda: wanted <= self.up_members(), timeout,
                    what=f"nodes {sorted(wanted)} to join", interval=0.1)
+
+    def up_members(self, name: str | None = None) -> set[str]:
+        """Nodes ``nodemgr status`` shows up (as node ``name``)."""
+        return {n for n, i in self.status(name)["nodes"].items() if i["state"] == "up"}
 
     def kill(self, name: str) -> None:
         """SIGKILL a node's daemon (a crash: its resources stay as they are)."""

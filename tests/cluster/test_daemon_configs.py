@@ -91,7 +91,7 @@ def test_freeze_blocks_failover(make_cluster):
     c.kill("n1")
     (c.markers / "n1.up").unlink()  # n1 is gone for good, its app with it
     # well past the session timeout: nobody takes it
-    wait_until(lambda: "n1" not in c.status("n2")["nodes"], 10, what="n1 gone")
+    wait_until(lambda: "n1" not in c.up_members("n2"), 10, what="n1 gone")
     time.sleep(3)
     assert c.up_nodes() == set()
     st = c.svc_status("svc1", "n2")

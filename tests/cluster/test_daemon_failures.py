@@ -29,7 +29,7 @@ def test_ensemble_leader_loss_causes_no_relocation(make_cluster, zk_ensemble):
         assert c.up_nodes() == {"n1"}, f"relocated: up on {sorted(c.up_nodes())}"
         time.sleep(0.05)
     assert c.event_lines() == events_before, "the app was stopped or started"
-    wait_until(lambda: set(c.status()["nodes"]) == {"n1", "n2", "n3"}, 15,
+    wait_until(lambda: c.up_members() == {"n1", "n2", "n3"}, 15,
                what="all nodes registered after the election")
     data = c.svc_status("svc1", "n2")
     assert data["active_node"] == "n1"
@@ -69,7 +69,7 @@ def test_partitioned_node_stops_before_another_starts(make_cluster, zk_chroot):
 
         # the partition heals: n1 comes back (new session), the service stays on n2
         proxy.heal()
-        wait_until(lambda: "n1" in c.status("n2")["nodes"], 15, what="n1 back in the cluster")
+        wait_until(lambda: "n1" in c.up_members("n2"), 15, what="n1 back in the cluster")
         time.sleep(2)
         assert c.up_nodes() == {"n2"}
         assert c.active_node("svc1", "n1") == "n2"

@@ -47,7 +47,7 @@ def test_orchestrate_start_places_but_does_not_fail_over(make_cluster):
     c.wait_up_only_on("n1")
     c.kill("n1")
     (c.markers / "n1.up").unlink()
-    wait_until(lambda: "n1" not in c.status("n2")["nodes"], 10, what="n1 gone")
+    wait_until(lambda: "n1" not in c.up_members("n2"), 10, what="n1 gone")
     time.sleep(2)
     assert c.up_nodes() == set()
     assert "orchestrate = start does not fail over" in c.log("n2")
@@ -63,7 +63,7 @@ def test_failover_skips_dead_nodes_and_switch_to_a_dead_node_is_refused(make_clu
     c.create("svc1", c.ha_config())
     c.wait_up_only_on("n1")
     c.kill("n2")
-    wait_until(lambda: "n2" not in c.status("n3")["nodes"], 10, what="n2 gone")
+    wait_until(lambda: "n2" not in c.up_members("n3"), 10, what="n2 gone")
     res = c.svc("n3", "svc1", "switch", "--to", "n2")
     assert res.returncode == 1 and "n2" in res.stderr and "down" in res.stderr
     assert c.up_nodes() == {"n1"}

@@ -125,7 +125,7 @@ def test_partitioned_node_runs_no_slot_twice_and_its_records_arrive(make_cluster
                    what="runs on n2")
         time.sleep(2)
         proxy.heal()
-        wait_until(lambda: "n1" in c.status("n2")["nodes"], 15, what="n1 back")
+        wait_until(lambda: "n1" in c.up_members("n2"), 15, what="n1 back")
         time.sleep(2)
         runs = read_runs(every)
         assert not duplicates(runs), duplicates(runs)
