@@ -15,5 +15,9 @@ zk = ${ORCHESTRATOR_ZK:-}
 secret = ${ORCHESTRATOR_SECRET:-}
 session_timeout = ${ORCHESTRATOR_SESSION_TIMEOUT:-10}
 CONF
+    if [ -n "${ORCHESTRATOR_COLLECTOR_URL:-}" ]; then
+        printf '\n[collector]\nurl = %s\ntoken = %s\n' "$ORCHESTRATOR_COLLECTOR_URL" \
+            "${ORCHESTRATOR_COLLECTOR_TOKEN:-}" >>"$conf"
+    fi
 fi
 exec "$@"

@@ -28,15 +28,17 @@ def test_compose_file_is_valid() -> None:
     assert res.returncode == 0, res.stderr
 
 
-def test_compose_has_an_ensemble_and_three_nodes() -> None:
+def test_compose_has_an_ensemble_three_nodes_and_a_collector() -> None:
     res = compose("config", "--services")
     assert res.returncode == 0, res.stderr
-    assert set(res.stdout.split()) == {"zk1", "zk2", "zk3", "n1", "n2", "n3"}
+    assert set(res.stdout.split()) == {"zk1", "zk2", "zk3", "n1", "n2", "n3", "collector"}
     full = compose("config")
     assert full.returncode == 0, full.stderr
     text = full.stdout
     assert text.count("image: zookeeper:3.8") == 3
-    assert text.count("dockerfile: deploy/Dockerfile") == 3
+    assert text.count("dockerfile: deploy/Dockerfile") == 4
+    assert "orchestrator-collector" in text
+    assert text.count("ORCHESTRATOR_COLLECTOR_URL: http://collector:8080") == 3
     for n in ("1", "2", "3"):
         assert f"ZOO_MY_ID: '{n}'" in text or f'ZOO_MY_ID: "{n}"' in text
     assert "ORCHESTRATOR_ZK: zk1:2181,zk2:2181,zk3:2181" in text
