@@ -54,6 +54,7 @@ class Entry:
     due: datetime | None = None
     claims: int = 0
     running: dict[str, Any] = field(default_factory=dict)  # run_id -> RunningCommand
+    first_due_shared: bool = False  # a never-run job's first slot is in the cluster's state
 
     @property
     def key(self) -> str:
@@ -148,6 +149,9 @@ class Scheduler:
                 entry.due = self.next_due(entry, now)
             if entry.due is None:
                 continue
+            if (entry.last is None and self.agent.clustered and not entry.node_scoped
+                    and not entry.first_due_shared):
+                self.share_first_due(entry)
             if entry.due <= now:
                 self.fire(entry, now)
                 entry.due = self.next_due(entry, now)
@@ -183,8 +187,33 @@ class Scheduler:
         except CoordinationError:
             return False
         entry.last = _claim_time(claims[-1]) if claims else None
+        if entry.last is None and not entry.node_scoped:
+            # never run: continue from the first slot an earlier holder was waiting for, so
+            # a slot that came due during the failover is caught up (misfire), not lost
+            try:
+                state = self.agent.coord.get_job_state(entry.svc, entry.key) or {}
+            except CoordinationError:
+                return False
+            if state.get("first_due"):
+                entry.due = datetime.fromisoformat(state["first_due"])
+                entry.first_due_shared = True
         entry.last_known = True
         return True
+
+    def share_first_due(self, entry: Entry) -> None:
+        """Record a never-run job's first slot in the cluster (fenced by our lease)."""
+        from orchestrator.coordination import CoordinationError
+
+        lease = self.agent.lease_of(entry.svc)
+        if lease is None or entry.due is None:
+            return
+        try:
+            self.agent.coord.set_job_state(entry.svc, entry.key,
+                                           {"first_due": entry.due.isoformat()}, lease=lease)
+            entry.first_due_shared = True
+        except CoordinationError as exc:
+            log.warning(f"{entry.svc} {entry.key}: cannot record its first slot: {exc}",
+                        svc=entry.svc)
 
     def next_due(self, entry: Entry, now: datetime) -> datetime | None:
         if entry.last is None:

@@ -24,6 +24,7 @@ class FakeCoord:
 
     def __init__(self) -> None:
         self.claimed: dict[tuple[str, str, str], Claim] = {}
+        self.states: dict[tuple[str, str], dict] = {}
         self.connected = True
 
     def claim_run(self, svc, job, slot, lease, node_scoped=False, payload=None):  # noqa: ANN001
@@ -40,6 +41,12 @@ class FakeCoord:
 
     def prune_claims(self, *a: Any, **k: Any) -> int:
         return 0
+
+    def get_job_state(self, svc, job, node=None):  # noqa: ANN001
+        return self.states.get((svc, job))
+
+    def set_job_state(self, svc, job, state, node=None, lease=None):  # noqa: ANN001
+        self.states[(svc, job)] = dict(state)
 
 
 @dataclass
@@ -173,3 +180,18 @@ def test_node_scoped_job_runs_without_a_lease():
     sched, launched = scheduler(FakeAgent("n2", coord), node_scoped=True)
     sched.tick(T0)
     assert len(launched) == 1
+
+
+def test_first_slot_of_a_never_run_job_is_caught_up_by_the_next_holder():
+    coord = FakeCoord()
+    a, b = FakeAgent("n1", coord), FakeAgent("n2", coord)
+    a.leases["svc"] = FakeLease("n1", 1)
+    sa, la = scheduler(a, "* * * * * */10")  # every 10 s (seconds last)
+    first = T0.replace(microsecond=0) + timedelta(seconds=10 - T0.second % 10)
+    sa.tick(first - timedelta(seconds=1))  # n1 waits for its first slot, then dies
+    assert la == []
+    b.leases["svc"] = FakeLease("n2", 2)
+    sb, lb = scheduler(b, "* * * * * */10")
+    sb.forget_last("svc")
+    sb.tick(first + timedelta(seconds=2))  # after the failover: the slot is not lost
+    assert lb == [first]
