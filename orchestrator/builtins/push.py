@@ -11,17 +11,20 @@ if TYPE_CHECKING:
     from orchestrator.service import Service
 
 
-def status_item(svc: Service, frozen: bool = False) -> dict[str, Any]:
-    from orchestrator.resources.instance import instance_status
+def status_item(svc: Service, frozen: bool = False, inst: Any = None) -> dict[str, Any]:
+    """The status push item; ``inst`` reuses a status just evaluated (check commands run once)."""
+    if inst is None:
+        from orchestrator.resources.instance import instance_status
 
-    inst = instance_status(svc)
+        inst = instance_status(svc)
     return {"service": svc.name, "avail": str(inst.avail), "overall": str(inst.overall),
             "frozen": frozen,
             "resources": {rid: r.to_dict() for rid, r in inst.resources.items()}}
 
 
-def push_status(client: PushClient, svc: Service, frozen: bool = False) -> Any:
-    return client.push("status", [status_item(svc, frozen)])
+def push_status(client: PushClient, svc: Service, frozen: bool = False,
+                inst: Any = None) -> Any:
+    return client.push("status", [status_item(svc, frozen, inst)])
 
 
 def push_config(client: PushClient, svc: Service) -> Any:

@@ -376,13 +376,14 @@ class Agent:
         self.leases.pop(rt.name, None)
         del self.runtimes[rt.name]
 
-    def publish(self, rt: Runtime, force: bool = False) -> None:
-        """Publish this instance's status (ephemeral) for ``print status`` on any node."""
+    def publish(self, rt: Runtime, force: bool = False) -> Any:
+        """Publish this instance's status (ephemeral) for ``print status`` on any node;
+        return the status evaluated (None when nothing was published)."""
         now = time.monotonic()
         if not force and now - rt.published_at < STATUS_EVERY:
-            return
+            return None
         if rt.service is None:
-            return
+            return None
         from orchestrator.resources.instance import instance_status
 
         inst = instance_status(rt.service)
@@ -392,6 +393,7 @@ class Agent:
                "updated_at": datetime.now(UTC).isoformat()}
         self.coord.publish_instance(rt.name, doc)
         rt.published_at = now
+        return inst
 
     # ------------------------------------------------------------------ for the scheduler
 
@@ -435,19 +437,20 @@ class Agent:
             for store in list(self.stores.values()):
                 store.flush()
 
-    def publish_status(self, svc: str) -> None:
+    def publish_status(self, svc: str) -> Any:
+        """Evaluate and publish the instance status; return it (None: unknown service)."""
         rt = self.runtimes.get(svc)
         if rt is None or rt.service is None:
-            return
+            return None
         if self.clustered:
-            self.publish(rt, force=True)
-            return
+            return self.publish(rt, force=True)
         from orchestrator.resources.instance import instance_status
 
         inst = instance_status(rt.service)
         rt.service.state.update("status", "instance", {
             "avail": str(inst.avail), "overall": str(inst.overall),
             "updated_at": datetime.now(UTC).isoformat()})
+        return inst
 
     def _sched_state(self, svc: str) -> Any:
         from orchestrator.service import LocalState

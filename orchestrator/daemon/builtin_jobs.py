@@ -31,9 +31,9 @@ def run_builtin(agent: Agent, svcname: str, action: str, key: str, rid: str | No
     svc = rt.service
     client = agent.collector()
     if action == "status":
-        agent.publish_status(svcname)
+        inst = agent.publish_status(svcname)
         if client is not None:
-            push.push_status(client, svc)
+            push.push_status(client, svc, inst=inst)
         return
     if action == "push_config":
         if client is not None:
