@@ -74,9 +74,16 @@ class LocalState:
     def update(self, section: str, key: str, value: Any) -> None:
         data = self.read()
         data.setdefault(section, {})[key] = value
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.write(data)
+
+    def write(self, data: dict[str, Any]) -> None:
+        """Replace the whole state atomically (a reader never sees half a file)."""
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, sort_keys=True))
+        try:
+            tmp.write_text(json.dumps(data, sort_keys=True))
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(data, sort_keys=True))
         os.replace(tmp, self.path)
 
 

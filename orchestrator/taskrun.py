@@ -47,9 +47,21 @@ class TaskRun:
     store: RunStore | None = None  # where the record goes; default: the service's own store
 
 
+_IDENTITY: dict[int, tuple[int, float | None]] = {}
+
+
 def _process_identity() -> tuple[int, float | None]:
-    """This process's pid and create time, so a stale 'running' marker can be told apart."""
+    """This process's pid and create time, so a stale 'running' marker can be told apart.
+
+    Read once per process (the daemon runs hundreds of tasks a minute; /proc/stat is big)."""
     pid = os.getpid()
+    known = _IDENTITY.get(pid)
+    if known is None:
+        known = _IDENTITY[pid] = _read_identity(pid)
+    return known
+
+
+def _read_identity(pid: int) -> tuple[int, float | None]:
     try:
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()

@@ -82,6 +82,7 @@ class Agent:
         self.clustered = self.node.is_clustered
         self.leases: dict[str, Any] = {}  # service -> the Lease this session acquired
         self.stores: dict[str, Any] = {}
+        self.sched_states: dict[str, dict[str, Any]] = {}  # standalone scheduler state
         self.scheduler = Scheduler(self)
         self.caught_up = False  # local configs of services deleted while we were away: gone
 
@@ -452,17 +453,27 @@ class Agent:
             "updated_at": datetime.now(UTC).isoformat()})
         return inst
 
-    def _sched_state(self, svc: str) -> Any:
-        from orchestrator.service import LocalState
+    def _sched_state(self, svc: str) -> dict[str, Any]:
+        """Standalone last runs of a service's jobs: read from disk once, then kept here."""
+        state = self.sched_states.get(svc)
+        if state is None:
+            from orchestrator.service import LocalState
 
-        return LocalState(self.node.paths.service_var(svc) / "scheduler.json")
+            path = self.node.paths.service_var(svc) / "scheduler.json"
+            state = self.sched_states[svc] = LocalState(path).read()
+        return state
 
     def local_last(self, svc: str, job: str) -> datetime | None:
-        text = self._sched_state(svc).read().get("last", {}).get(job)
+        text = self._sched_state(svc).get("last", {}).get(job)
         return datetime.fromisoformat(text) if text else None
 
     def local_set_last(self, svc: str, job: str, when: datetime) -> None:
-        self._sched_state(svc).update("last", job, when.isoformat())
+        """Written before the run starts (a restart does not run the slot again)."""
+        from orchestrator.service import LocalState
+
+        state = self._sched_state(svc)
+        state.setdefault("last", {})[job] = when.isoformat()
+        LocalState(self.node.paths.service_var(svc) / "scheduler.json").write(state)
 
     def scan_local(self) -> None:
         """Standalone: follow the services directory (new, changed, removed configs)."""
@@ -481,6 +492,7 @@ class Agent:
         for gone in set(self.runtimes) - names:
             rt = self.runtimes.pop(gone)
             sigs.pop(gone, None)
+            self.sched_states.pop(gone, None)
             rt.service = None
             self.scheduler.load(rt)
         for name in names:

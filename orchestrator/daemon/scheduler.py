@@ -8,7 +8,8 @@ claim, so no slot runs twice. A job that ``run_requires`` lets run on several no
 claims per node. Missed slots (nothing could run the job) follow the job's misfire policy
 and are recorded with their reason.
 
-Runs use the same execution path as ``svcmgr run --cron`` (taskrun), in threads.
+Runs use the same execution path as ``svcmgr run --cron`` (taskrun), in pooled threads
+(daemon.workers).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from orchestrator.daemon.workers import WorkerPool
 from orchestrator.jobs import Job, job_schedule, node_scoped, service_jobs
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
@@ -68,7 +70,9 @@ class Scheduler:
         self.lock = threading.RLock()
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
-        self.workers: set[threading.Thread] = set()
+        self.pool = WorkerPool("run")
+        self.clock = time.monotonic
+        self.launches: list[tuple[Entry, datetime, int]] = []  # fired in this tick
 
     # ------------------------------------------------------------------ table
 
@@ -116,16 +120,22 @@ class Scheduler:
 
     def loop(self) -> None:
         while not self.agent.stop_event.is_set():
+            began = self.clock()
             try:
                 wait = self.tick(datetime.now(UTC))
             except Exception as exc:  # noqa: BLE001 - the scheduler must survive anything
                 log.exception(f"scheduler: tick failed: {exc!r}")
                 wait = 1.0
-            self.wake.wait(max(0.01, min(wait, 1.0)))
+            wait -= self.clock() - began  # the wait counts from the tick's start
+            self.wake.wait(max(0.001, min(wait, 1.0)))
             self.wake.clear()
 
     def tick(self, now: datetime) -> float:
-        """Run what is due; return seconds until the next due slot."""
+        """Run what is due; return seconds from ``now`` until the next due slot.
+
+        Due slots are all claimed first, then launched together: a launch made mid-loop
+        would compete for the GIL with the claims of the slots after it.
+        """
         with self.lock:
             entries = list(self.entries.values())
         earliest = now + timedelta(seconds=1)
@@ -157,6 +167,9 @@ class Scheduler:
                 entry.due = self.next_due(entry, now)
             if entry.due is not None and entry.due < earliest:
                 earliest = entry.due
+        launches, self.launches = self.launches, []
+        for entry, slot, epoch in launches:
+            self.launch(entry, slot, epoch)
         self.agent.flush_records()
         return (earliest - now).total_seconds()
 
@@ -245,7 +258,7 @@ class Scheduler:
             if decision.missed_count:
                 log.warning(f"{entry.svc} {entry.key}: {decision.reason}", svc=entry.svc,
                             rid=entry.job.rid)
-            self.launch(entry, slot, epoch)
+            self.launches.append((entry, slot, epoch))
 
     def claim(self, entry: Entry, slot: datetime, run_at: datetime, missed: bool) -> int | None:
         """Claim the slot; return the lease epoch (0: no lease involved), or None if not ours."""
@@ -294,10 +307,7 @@ class Scheduler:
                                  reason=decision.reason))
 
     def launch(self, entry: Entry, slot: datetime, epoch: int) -> None:
-        worker = threading.Thread(target=self.execute, args=(entry, slot, epoch),
-                                  name=f"run {entry.svc} {entry.key}", daemon=True)
-        self.workers.add(worker)
-        worker.start()
+        self.pool.submit(self.execute, entry, slot, epoch)
 
     def execute(self, entry: Entry, slot: datetime, epoch: int) -> None:
         try:
@@ -311,8 +321,6 @@ class Scheduler:
         except Exception as exc:  # noqa: BLE001 - a worker must never die silently
             log.exception(f"{entry.svc} {entry.key}: run failed to execute: {exc!r}",
                           svc=entry.svc)
-        finally:
-            self.workers.discard(threading.current_thread())
 
     def run_task(self, entry: Entry, slot: datetime, epoch: int) -> None:
         from orchestrator.taskrun import TaskRun, execute, record_not_run, unmet_requirements

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from orchestrator.coordination import ClaimConflict
 from orchestrator.coordination.states import Claim
 from orchestrator.daemon.scheduler import Entry, Scheduler, slot_key
@@ -195,3 +197,40 @@ def test_first_slot_of_a_never_run_job_is_caught_up_by_the_next_holder():
     sb.forget_last("svc")
     sb.tick(first + timedelta(seconds=2))  # after the failover: the slot is not lost
     assert lb == [first]
+
+
+def test_every_due_slot_is_claimed_before_any_run_is_launched():
+    agent = FakeAgent("n1")
+    sched = Scheduler(agent)  # type: ignore[arg-type]
+    for i in range(3):
+        job = Job("run", f"task#{i}", f"task#{i}.schedule", "* * * * * *")
+        sched.entries[("svc", job.key)] = Entry("svc", job, parse("* * * * * *", tz="UTC"),
+                                                False, "once", None)
+    claimed_when_launched: list[int] = []
+    sched.launch = lambda entry, slot, epoch: claimed_when_launched.append(  # type: ignore[method-assign]
+        len(agent.last))
+    sched.tick(T0)
+    assert claimed_when_launched == [3, 3, 3]
+
+
+def test_the_wait_after_a_slow_tick_counts_from_the_tick_start():
+    """A tick that took 0.3 s and found the next slot 0.5 s away sleeps 0.2 s, not 0.5 s."""
+    agent = FakeAgent("n1")
+    sched, _ = scheduler(agent)
+    clock = [100.0]
+    waits: list[float] = []
+
+    def slow_tick(now: datetime) -> float:
+        clock[0] += 0.3
+        return 0.5
+
+    def wait(timeout: float) -> bool:
+        waits.append(timeout)
+        agent.stop_event.set()
+        return False
+
+    sched.tick = slow_tick  # type: ignore[method-assign]
+    sched.clock = lambda: clock[0]  # type: ignore[method-assign]
+    sched.wake.wait = wait  # type: ignore[method-assign]
+    sched.loop()
+    assert waits == [pytest.approx(0.2)]
