@@ -215,3 +215,18 @@ def test_log_is_truncated_per_run(tmp_path: Path) -> None:
     log.write_text("old content\n")
     run(CommandSpec("echo new"), log)
     assert log.read_text() == "new\n"
+
+
+def test_child_starts_with_no_blocked_signal_even_from_a_masking_thread(tmp_path: Path) -> None:
+    import signal
+
+    lines: list[str] = []
+
+    def masked() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGUSR1})
+        run(CommandSpec("grep SigBlk /proc/self/status"), tmp_path / "log", on_line=lines.append)
+
+    worker = threading.Thread(target=masked)
+    worker.start()
+    worker.join(10)
+    assert lines and int(lines[0].split()[1], 16) == 0, lines
