@@ -97,6 +97,11 @@ class Agent:
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; on the way out stop what this node holds."""
+        # -- node-level jobs (pushasset, node compliance_auto): a thread of their own, no lease
+        from orchestrator.daemon.node_jobs import NodeJobs
+
+        NodeJobs(self.node, self.collector, self.stop_event).start()
+        # --
         if not self.clustered:
             log.info(f"node {self.me}: no ZooKeeper configured, running standalone")
             self.scheduler.start()
