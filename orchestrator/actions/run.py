@@ -3,6 +3,10 @@
 Per task: disabled -> requirements -> confirmation -> execution (taskrun). A manual run
 stops at the first failing task that is not optional, like OpenSVC's actions; a ``--cron``
 run (as the daemon would) treats each task on its own and skips unmet ones quietly.
+
+When node.conf has ``[collector] url, token``, the records the action left are pushed to the
+collector as it ends (queued on disk first; a collector that is down or slow delays them,
+never fails nor holds up the run by more than ``push.CLI_PUSH_BUDGET`` seconds).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import structlog
 
 from orchestrator.actions import confirm
 from orchestrator.errors import UsageError
-from orchestrator.runs import RunStatus
+from orchestrator.runs import RunRecord, RunStatus
 from orchestrator.taskrun import TaskRun, execute, record_not_run, unmet_requirements
 
 if TYPE_CHECKING:
@@ -78,7 +82,22 @@ def select_tasks(service: Service, opts: RunOptions) -> list[ResourceConfig]:
 def run_action(service: Service, opts: RunOptions,
                on_line: Callable[[str], None] | None = None) -> int:
     """Run the selected tasks; return the exit code (0 ok, 1 a task failed or was aborted)."""
+    from orchestrator.builtins.push import push_run_records
+
+    records: list[RunRecord] = []
+    try:
+        return _run_tasks(service, opts, on_line, records)
+    finally:
+        push_run_records(service.node, records)
+
+
+def _run_tasks(service: Service, opts: RunOptions, on_line: Callable[[str], None] | None,
+               records: list[RunRecord]) -> int:
     log = structlog.get_logger().bind(svc=service.name)
+
+    def not_run(rc: ResourceConfig, run: TaskRun, status: RunStatus, reason: str) -> None:
+        records.append(record_not_run(service, rc, run, status, reason))
+
     origin = "scheduler" if opts.cron else "manual"  # --cron: as the daemon would
     failed = False
     for rc in select_tasks(service, opts):
@@ -91,10 +110,10 @@ def run_action(service: Service, opts: RunOptions,
         if unmet:
             reason = "requirements not met: " + "; ".join(unmet)
             if opts.cron:
-                record_not_run(service, rc, run, RunStatus.SKIPPED, reason)
+                not_run(rc, run, RunStatus.SKIPPED, reason)
                 tlog.info(f"skipped: {reason}")
                 continue
-            record_not_run(service, rc, run, RunStatus.REFUSED, reason)
+            not_run(rc, run, RunStatus.REFUSED, reason)
             tlog.error(reason)
             if rc["optional"]:
                 continue
@@ -103,7 +122,7 @@ def run_action(service: Service, opts: RunOptions,
         if rc["confirmation"]:
             if opts.cron:
                 reason = "confirmation task: never run by the scheduler"
-                record_not_run(service, rc, run, RunStatus.SKIPPED, reason)
+                not_run(rc, run, RunStatus.SKIPPED, reason)
                 tlog.info(f"skipped: {reason}")
                 continue
             if not opts.confirm:
@@ -116,11 +135,12 @@ def run_action(service: Service, opts: RunOptions,
                             "run aborted: confirmation needed but stdin is not a terminal "
                             "(use --confirm)",
                     }[answer]
-                    record_not_run(service, rc, run, RunStatus.ABORTED, reason)
+                    not_run(rc, run, RunStatus.ABORTED, reason)
                     log.error(f"'run' action stopped on execution error: {reason}")
                     return 1
                 tlog.info("run confirmed")
         record = execute(service, rc, run, log=lambda level, msg, _l=tlog: getattr(_l, level)(msg))
+        records.append(record)
         if record.status == RunStatus.OK:
             continue
         tlog.error(f"run {record.run_id} {record.status}: {record.reason}")

@@ -1,14 +1,29 @@
 """The collector pushes of a service's built-in jobs (status, push_config, push_resinfo,
 compliance results, run records) and the node's asset push. Each builds the items and hands
-them to the node's PushClient, whose on-disk queue survives a collector outage."""
+them to the node's PushClient, whose on-disk queue survives a collector outage.
+
+Run records: the daemon wraps its run stores in ``PushingRunStore``, so every record it saves
+(task runs, skipped, refused, missed slots, compliance and sync runs) is pushed as it is
+saved; ``svcmgr run`` pushes the records of its tasks with ``push_run_records`` when it ends,
+waiting at most ``CLI_PUSH_BUDGET`` seconds for the collector.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.log import get_logger
+
 if TYPE_CHECKING:
-    from orchestrator.collector.client import PushClient
+    from orchestrator.collector.client import FlushResult, PushClient
+    from orchestrator.config.node import NodeConfig
+    from orchestrator.runs import RunRecord
     from orchestrator.service import Service
+
+log = get_logger("collector.push")
+CLI_PUSH_BUDGET = 2.0  # seconds svcmgr run may spend on the collector, at most
 
 
 def status_item(svc: Service, frozen: bool = False, inst: Any = None) -> dict[str, Any]:
@@ -69,3 +84,54 @@ def push_compliance(client: PushClient, results: list[Any]) -> Any:
 
 def push_asset(client: PushClient, node: str, facts: dict[str, Any]) -> Any:
     return client.push("nodes", [{"node": node, "asset": facts}])
+
+
+class PushingRunStore:
+    """A run store that also pushes every final record it saves (the daemon's stores).
+
+    Everything else is the wrapped store's. A push that cannot even be queued (queue dir
+    unwritable) is logged; the record itself is saved first and never lost.
+    """
+
+    def __init__(self, store: Any, client: PushClient):
+        self.store = store
+        self.client = client
+
+    def save(self, record: RunRecord) -> None:
+        from orchestrator.runs import RunStatus
+
+        self.store.save(record)
+        if record.status == RunStatus.RUNNING:
+            return
+        try:
+            self.client.push("runs", [record])
+        except OSError as exc:
+            log.error("run record not queued for the collector", run_id=record.run_id,
+                      error=str(exc))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+def push_run_records(node: NodeConfig, records: Sequence[RunRecord],
+                     budget: float = CLI_PUSH_BUDGET) -> FlushResult | None:
+    """Queue a command's run records and try to deliver them within ``budget`` seconds.
+
+    None when there is nothing to push or no collector configured. Never raises: a
+    collector that is down or slow leaves the records queued on disk, delivered by the next
+    push (the daemon's, or the next ``svcmgr run``).
+    """
+    if not records or not node.get("collector", "url"):
+        return None  # and the client (urllib) is not even imported
+    from orchestrator.collector.client import PushClient
+
+    try:
+        client = PushClient.from_node_config(node, timeout=budget)
+        if client is None:
+            return None
+        client.enqueue("runs", records)
+        return client.flush(deadline=time.monotonic() + budget)
+    except OSError as exc:
+        log.error("run records not queued for the collector", error=str(exc),
+                  runs=len(records))
+        return None

@@ -70,30 +70,22 @@ def explain(args: argparse.Namespace) -> int:
 
 
 def node_schedule(args: argparse.Namespace) -> int:
+    """Node-level jobs; the last run is the daemon's (node_jobs keeps it in var/node/)."""
     from datetime import UTC
 
+    from orchestrator.cli.views import _t
     from orchestrator.config.node import load_node_config
-    from orchestrator.schedule import is_unscheduled, parse
+    from orchestrator.daemon.node_jobs import schedule_table
 
-    node = load_node_config()
-    now = datetime.now(UTC)
-    rows = []
-    for action, kw in (("compliance_auto", "comp_schedule"), ("pushasset", "pushasset_schedule")):
-        definition = node.get("node", kw)
-        nxt = None
-        if definition and not is_unscheduled(definition):
-            nxt = parse(definition, tz=node.get("node", "tz"),
-                        splay_key=f"node/{action}/{node.nodename}").next_run(now, None)
-        rows.append({"action": action, "rid": None, "config_parameter": f"node.{kw}",
-                     "schedule_definition": definition, "last_run": None,
-                     "next_run": nxt.isoformat() if nxt else None})
+    rows = schedule_table(load_node_config(), datetime.now(UTC))
     if args.format == "json":
         emit_json(rows)
-    else:
-        sys.stdout.write(table([(r["action"], r["last_run"], r["next_run"],
-                                 r["config_parameter"], r["schedule_definition"]) for r in rows],
-                               ["ACTION", "LAST RUN", "NEXT RUN", "CONFIG PARAMETER",
-                                "SCHEDULE DEFINITION"]) + "\n")
+        return 0
+    sys.stdout.write(table(
+        [(r["action"], _t(_time(r["last_run"], "last_run")),
+          _t(_time(r["next_run"], "next_run")) if r["next_run"] else r["why_not"] or "-",
+          r["config_parameter"], r["schedule_definition"] or "-") for r in rows],
+        ["ACTION", "LAST RUN", "NEXT RUN", "CONFIG PARAMETER", "SCHEDULE DEFINITION"]) + "\n")
     return 0
 
 

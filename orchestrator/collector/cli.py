@@ -1,6 +1,6 @@
 """``orchestrator-collector serve``: the collector as a foreground process (systemd, containers).
 
-Bad usage (listen address, database, tokens) is one line on stderr and exit 2. Once
+Bad usage (listen address, database, tokens, retention) is one line on stderr and exit 2. Once
 serving, it prints ``listening on http://HOST:PORT`` on stdout (the real port when given
 ``:0``) and runs until SIGTERM or SIGINT, which stop it cleanly (exit 0).
 """
@@ -17,6 +17,7 @@ from types import FrameType
 from orchestrator import log
 from orchestrator.cli.common import ArgParser, guarded
 from orchestrator.collector.auth import load_tokens
+from orchestrator.collector.retention import DEFAULT_DAYS, Pruner
 from orchestrator.collector.server import Collector, CollectorServer
 from orchestrator.collector.sqlite_store import SQLiteStore
 from orchestrator.collector.store import StoreError
@@ -50,7 +51,22 @@ def _parser() -> ArgParser:
     serve.add_argument("--private-reads", action="store_true",
                        help="reads (API and web page) need a cluster token too and see only "
                             "that cluster")
+    serve.add_argument("--retention", type=_days, default=DEFAULT_DAYS, metavar="DAYS",
+                       help="delete run records and push-ledger rows received more than DAYS "
+                            f"ago, at start and hourly (default {DEFAULT_DAYS:g}; 0 = keep "
+                            "everything); latest states (nodes, status, configs, compliance) "
+                            "are always kept")
     return parser
+
+
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not days >= 0 or days == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of days >= 0, got {text!r}")
+    return days
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -75,16 +91,21 @@ def serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    pruner = Pruner(store, args.retention)
+    pruner.prune()  # before serving: once it listens, nothing older than DAYS is shown
+    pruner.start()
     host, port = server.server_address[:2]
     shown = f"[{host}]" if ":" in str(host) else host
     url = f"http://{shown}:{port}"
     log.get_logger("collector").info("collector listening", url=url, db=args.db,
-                                     clusters=sorted(tokens))
+                                     clusters=sorted(tokens),
+                                     retention_days=args.retention or "forever")
     sys.stdout.write(f"listening on {url}\n")
     sys.stdout.flush()
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        pruner.stop()
         server.server_close()
         store.close()
     return 0

@@ -15,7 +15,13 @@ sequence number is the push's idempotency key at the collector: a push that was 
 whose answer was lost is sent again and recognised as a duplicate. A push the collector
 calls malformed (400, 413) would block the queue forever: it moves to ``queue_dir/rejected``.
 
-Safe to share between threads and processes on a node (``flock`` on ``queue_dir/.lock``).
+Safe to share between threads and processes on a node: ``enqueue`` holds ``flock`` on
+``queue_dir/.seq.lock`` (numbering and writing, no network), ``flush`` holds
+``queue_dir/.lock`` while it delivers. A push is therefore queued at once even while another
+process is delivering (or waiting on an unreachable collector), and ``flush(deadline=...)``
+bounds how long a command-line caller (``svcmgr run``) waits for the delivery lock and
+delivers; what it could not send stays queued for the next push or flush.
+
 urllib only: no dependency.
 """
 
@@ -95,11 +101,22 @@ class PushClient:
     # ------------------------------------------------------------------ queue
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        fd = os.open(self.queue_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    def _locked(self, name: str = ".lock", deadline: float | None = None) -> Iterator[bool]:
+        """Hold ``flock`` on ``queue_dir/name``; with a ``deadline`` (monotonic), yield False
+        instead of waiting past it."""
+        fd = os.open(self.queue_dir / name, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX if deadline is None
+                                else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if deadline is None or time.monotonic() >= deadline:
+                        yield False
+                        return
+                    time.sleep(0.02)
+            yield True
         finally:
             os.close(fd)  # releases the lock
 
@@ -146,7 +163,7 @@ class PushClient:
         if kind not in KINDS:
             raise ValueError(f"unknown push kind {kind!r}; kinds: {', '.join(KINDS)}")
         items = [i.to_dict() if hasattr(i, "to_dict") else i for i in items]
-        with self._locked():
+        with self._locked(".seq.lock"):
             seq = self._next_seq()
             body = {"kind": kind, "node": self.node, "seq": seq, "items": items}
             data = json.dumps(body, default=str).encode()
@@ -164,14 +181,28 @@ class PushClient:
         self.enqueue(kind, items)
         return self.flush()
 
-    def flush(self) -> FlushResult:
-        """Deliver queued pushes oldest first; stop at the first failure, keeping the rest."""
+    def flush(self, *, deadline: float | None = None) -> FlushResult:
+        """Deliver queued pushes oldest first; stop at the first failure, keeping the rest.
+
+        ``deadline`` (a ``time.monotonic()`` value): wait for another deliverer no longer
+        than that, start no delivery after it, and give each request only the time left
+        (at most ``timeout``); what is left stays queued.
+        """
         delivered = duplicates = rejected = 0
         error = None
-        with self._locked():
+        with self._locked(deadline=deadline) as held:
+            if not held:
+                return FlushResult(pending=self.pending(),
+                                   error="another process is delivering the queue")
             for path in self._queued():
+                timeout = self.timeout
+                if deadline is not None:
+                    timeout = min(timeout, deadline - time.monotonic())
+                    if timeout <= 0.05:
+                        error = "out of time: the rest stays queued for the next delivery"
+                        break
                 try:
-                    duplicate = self._deliver(path)
+                    duplicate = self._deliver(path, timeout)
                 except _Stop as exc:
                     error = str(exc)
                     break
@@ -186,7 +217,7 @@ class PushClient:
             log.warning("collector push delayed", error=error, pending=pending)
         return FlushResult(delivered, duplicates, rejected, pending, error)
 
-    def _deliver(self, path: Path) -> bool | None:
+    def _deliver(self, path: Path, timeout: float) -> bool | None:
         """POST one queued push: True duplicate, False stored, None rejected; _Stop to stop."""
         try:
             body = json.loads(path.read_bytes())
@@ -200,7 +231,7 @@ class PushClient:
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}",
                      CLUSTER_HEADER: self.cluster})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 answer = json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             detail = _error_detail(exc)

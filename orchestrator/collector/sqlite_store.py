@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS runs (
     record TEXT NOT NULL, seq BIGINT NOT NULL, updated_at TEXT NOT NULL,
     PRIMARY KEY (cluster, run_id));
 CREATE INDEX IF NOT EXISTS runs_by_service ON runs (cluster, service, run_id);
+CREATE INDEX IF NOT EXISTS runs_by_time ON runs (updated_at);
+CREATE INDEX IF NOT EXISTS pushes_by_time ON pushes (received_at);
 CREATE TABLE IF NOT EXISTS compliance (
     cluster TEXT NOT NULL, node TEXT NOT NULL, service TEXT NOT NULL, module TEXT NOT NULL,
     status TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL, checked_at TEXT,
@@ -155,11 +157,24 @@ class SQLiteStore(CollectorStore):
             raise StoreError(f"{self.path}: {exc}") from None
         return True
 
+    def prune(self, before: str) -> dict[str, int]:
+        try:
+            with self._transaction() as db:
+                runs = db.execute("DELETE FROM runs WHERE updated_at < ?", (before,)).rowcount
+                pushes = db.execute("DELETE FROM pushes WHERE received_at < ?",
+                                    (before,)).rowcount
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from None
+        return {"runs": runs, "pushes": pushes}
+
     # ------------------------------------------------------------------ reads
 
     def clusters(self) -> list[str]:
-        return [r["cluster"] for r in
-                self._select("SELECT DISTINCT cluster FROM pushes ORDER BY cluster", [])]
+        # every table, not only the ledger: retention may have pruned an idle cluster's pushes
+        union = " UNION ".join(f"SELECT cluster FROM {t}" for t in
+                               ("pushes", "nodes", "instances", "configs", "resinfo", "runs",
+                                "compliance"))
+        return [r["cluster"] for r in self._select(f"{union} ORDER BY cluster", [])]
 
     def nodes(self, cluster: str | None = None) -> list[dict[str, Any]]:
         where, params = _where(cluster=cluster)

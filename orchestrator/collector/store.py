@@ -65,6 +65,12 @@ class CollectorStore(ABC):
         """The push ledger, newest last: which push keys were received, in what order."""
 
     @abstractmethod
+    def prune(self, before: str) -> dict[str, int]:
+        """Delete history received before ``before`` (ISO 8601 UTC, as ``received_at``): run
+        records and push-ledger rows. Latest-state rows (nodes, instances, configs, resinfo,
+        compliance) are kept. Returns the rows deleted per table."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the backend's connections."""
 

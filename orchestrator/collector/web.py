@@ -58,15 +58,45 @@ def _attrs(**attrs: Any) -> str:
                    for k, v in attrs.items() if v is not None)
 
 
-def _asset_summary(asset: dict[str, Any]) -> str:
-    keys = list(asset)[:8]
-    return ", ".join(f"{k}={asset[k]}" for k in keys) + (" ..." if len(asset) > 8 else "")
+# the node table's asset columns: (header, css class, how to show it from the asset facts)
+_ASSET_COLUMNS = (
+    ("os", "asset-os", lambda a: a.get("os_distro") or a.get("os_name")),
+    ("kernel", "asset-kernel", lambda a: a.get("os_release")),
+    ("cpus", "asset-cpus", lambda a: " x ".join(str(v) for v in (a.get("cpu_count"),
+                                                               a.get("cpu_model")) if v)),
+    ("memory", "asset-mem", lambda a: _gib(a.get("mem_bytes"))),
+    ("booted", "asset-boot", lambda a: a.get("boot_time")),
+    ("addresses", "asset-ips", lambda a: " ".join(a.get("ip_addresses") or ())),
+    ("version", "asset-version", lambda a: a.get("orchestrator_version")),
+)
+_SHOWN = {"os_distro", "os_name", "os_release", "cpu_count", "cpu_model", "mem_bytes",
+          "boot_time", "ip_addresses", "orchestrator_version", "nodename"}
+
+
+def _gib(value: Any) -> str | None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return f"{value / 2**30:.1f} GiB"
+
+
+def _asset_cells(asset: dict[str, Any]) -> str:
+    cells = []
+    for _, css, show in _ASSET_COLUMNS:
+        try:
+            value = show(asset)
+        except (TypeError, ValueError, AttributeError):  # facts are free-form
+            value = None
+        cells.append(f'<td class="{css}">{escape(str(value)) if value else "-"}</td>')
+    others = {k: v for k, v in asset.items() if k not in _SHOWN}
+    keys = list(others)[:8]
+    more = ", ".join(f"{k}={others[k]}" for k in keys) + (" ..." if len(others) > 8 else "")
+    return "".join(cells) + _cell(more)
 
 
 def _cluster_section(store: CollectorStore, cluster: str, runs_limit: int) -> str:
     cid = escape(cluster, quote=True)
     nodes = [f"<tr{_attrs(node=n['node'])}>{_cell(n['node'])}"
-             f"{_cell(_asset_summary(n['asset']))}{_cell(n['updated_at'])}</tr>"
+             f"{_asset_cells(n['asset'])}{_cell(n['updated_at'])}</tr>"
              for n in store.nodes(cluster)]
     services = []
     for s in store.services(cluster):
@@ -87,7 +117,8 @@ def _cluster_section(store: CollectorStore, cluster: str, runs_limit: int) -> st
             f"{_cell(c['action'])}{_cell(c['checked_at'] or c['updated_at'])}{_cell(c['detail'])}</tr>"
             for c in store.compliance(cluster)]
     return (f'<section class="cluster" data-cluster="{cid}"><h2>Cluster {escape(cluster)}</h2>'
-            + _table("Nodes", ("node", "asset", "updated"), nodes, f"nodes-{cid}")
+            + _table("Nodes", ("node", *(h for h, _, _ in _ASSET_COLUMNS), "other facts",
+                               "updated"), nodes, f"nodes-{cid}")
             + _table("Services", ("service", "avail", "active node", "frozen", "instances",
                                   "updated"), services, f"services-{cid}")
             + _table(f"Recent task runs (last {runs_limit})",

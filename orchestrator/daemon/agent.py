@@ -98,6 +98,11 @@ class Agent:
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; on the way out stop what this node holds."""
+        # -- node-level jobs (pushasset, node compliance_auto): a thread of their own, no lease
+        from orchestrator.daemon.node_jobs import NodeJobs
+
+        NodeJobs(self.node, self.collector, self.stop_event).start()
+        # --
         if not self.clustered:
             log.info(f"node {self.me}: no ZooKeeper configured, running standalone")
             self.scheduler.start()
@@ -406,17 +411,28 @@ class Agent:
         return self.leases.get(svc) if self.coord_connected() else None
 
     def run_store(self, svc: str) -> Any:
+        """Where the service's run records go; each final one is also pushed to the collector
+        (when configured) as it is saved: task runs, skips, missed slots, built-in jobs."""
         rt = self.runtimes.get(svc)
         if rt is None or rt.service is None:
             return None
         if not self.clustered:
-            return rt.service.runs
+            return self._pushing(rt.service.runs)
         store = self.stores.get(svc)
         if store is None:
             from orchestrator.runs.cluster_store import ClusterRunStore
 
-            store = self.stores[svc] = ClusterRunStore(self.coord, svc, rt.service.runs)
+            store = self.stores[svc] = self._pushing(
+                ClusterRunStore(self.coord, svc, rt.service.runs))
         return store
+
+    def _pushing(self, store: Any) -> Any:
+        client = self.collector()
+        if client is None:
+            return store
+        from orchestrator.builtins.push import PushingRunStore
+
+        return PushingRunStore(store, client)
 
     def collector(self) -> Any:
         """The node's PushClient, or None when no [collector] url/token is configured."""

@@ -3,7 +3,10 @@
 ``status`` publishes the instance status (and pushes it); ``push_config`` and
 ``push_resinfo`` push to the collector; ``compliance_auto`` runs the compliance modules
 (``fix`` when ``comp_autofix``) and pushes the results; ``sync_all`` copies a sync
-resource to the peers with rsync. sync and compliance runs leave run records like tasks.
+resource to the peers with rsync. sync and compliance runs leave run records like tasks
+(pushed to the collector by the store ``agent.run_store`` gives).
+
+The node's own jobs (``pushasset``, the node's ``compliance_auto``) are in node_jobs.py.
 """
 
 from __future__ import annotations
@@ -72,6 +75,4 @@ def run_builtin(agent: Agent, svcname: str, action: str, key: str, rid: str | No
                        exit_code=0 if status == RunStatus.OK else 1, reason=reason)
     store: Any = agent.run_store(svcname)
     if store is not None:
-        store.save(record)
-    if client is not None:
-        client.push("runs", [record])
+        store.save(record)  # and pushed to the collector (agent.run_store)

@@ -354,9 +354,6 @@ class Scheduler:
             entry.running.pop(id(handle), None)
         tlog.info(f"scheduled run {record.run_id} for {slot_key(slot)}: {record.status}"
                   + (f" ({record.reason})" if record.reason else ""))
-        client = self.agent.collector()
-        if client is not None:
-            client.push("runs", [record])  # queued on disk while the collector is down
 
     # ------------------------------------------------------------------ relocation
 

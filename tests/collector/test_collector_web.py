@@ -5,13 +5,18 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from collector_support import TOKENS, CollectorProcess
 
+from orchestrator.builtins.asset import asset_facts
+from orchestrator.builtins.push import push_asset
 from orchestrator.collector import PushClient
+from orchestrator.config.node import load_node_config
+from orchestrator.paths import NodePaths
 
 
 class _Rows(HTMLParser):
@@ -48,12 +53,13 @@ def dump_dom(url: str, profile: Path) -> str:
     return out.stdout
 
 
-def test_page_shows_services_with_active_nodes(collector: CollectorProcess,
+def test_page_shows_nodes_with_assets_and_services_with_active_nodes(collector: CollectorProcess,
                                                tmp_path: Path) -> None:
     n1 = PushClient(collector.url, TOKENS["alpha"], "alpha", tmp_path / "q1", node="node-1")
     n2 = PushClient(collector.url, TOKENS["alpha"], "alpha", tmp_path / "q2", node="node-2")
-    for c in (n1, n2):
-        c.push("nodes", [{"asset": {"os_name": "Linux"}}])
+    facts = asset_facts(load_node_config(NodePaths(tmp_path / "no-root")))  # this machine's
+    push_asset(n1, "node-1", facts)
+    n2.push("nodes", [{"asset": {"os_name": "Linux", "rack": "r7"}}])
     n1.push("status", [{"service": "web", "avail": "up"}, {"service": "db", "avail": "down"}])
     n2.push("status", [{"service": "web", "avail": "down"}, {"service": "db", "avail": "up"}])
     n2.push("runs", [{"run_id": "20260101T000000000000Z-0000aa", "service": "db",
@@ -76,3 +82,15 @@ def test_page_shows_services_with_active_nodes(collector: CollectorProcess,
     assert "task#backup" in html
     assert "&lt;script&gt;alert(1)" in html  # pushed text is escaped, never markup
     assert page.ids.get("js-state") == "live (reloads every 15 s)"  # the page's JS ran
+
+    # the nodes table: the asset facts pushasset sends, in their columns
+    row1 = re.search(r'<tr data-node="node-1">(.*?)</tr>', html).group(1)
+    cells = dict(re.findall(r'<td class="asset-([a-z]+)">([^<]*)</td>', row1))
+    assert cells["os"] == escape(facts["os_distro"]) and cells["kernel"] == facts["os_release"]
+    assert cells["cpus"].startswith(f"{facts['cpu_count']} x ")
+    assert cells["mem"] == f"{facts['mem_bytes'] / 2**30:.1f} GiB"
+    assert cells["boot"] == facts["boot_time"] and cells["version"] == facts["orchestrator_version"]
+    assert cells["ips"] == " ".join(facts["ip_addresses"])
+    row2 = re.search(r'<tr data-node="node-2">(.*?)</tr>', html).group(1)
+    assert '<td class="asset-os">Linux</td>' in row2 and "rack=r7" in row2
+    assert '<td class="asset-mem">-</td>' in row2  # a fact not pushed shows as -
