@@ -4,7 +4,7 @@ them to the node's PushClient, whose on-disk queue survives a collector outage.
 
 Run records: the daemon wraps its run stores in ``PushingRunStore``, so every record it saves
 (task runs, skipped, refused, missed slots, compliance and sync runs) is pushed as it is
-saved; ``svcmgr run`` pushes the records of its tasks with ``push_run_records`` when it ends,
+saved (queued, then delivered by the courier thread); ``svcmgr run`` pushes the records of its tasks with ``push_run_records`` when it ends,
 waiting at most ``CLI_PUSH_BUDGET`` seconds for the collector.
 """
 
@@ -18,6 +18,7 @@ from orchestrator.log import get_logger
 
 if TYPE_CHECKING:
     from orchestrator.collector.client import FlushResult, PushClient
+    from orchestrator.collector.courier import Courier
     from orchestrator.config.node import NodeConfig
     from orchestrator.runs import RunRecord
     from orchestrator.service import Service
@@ -87,15 +88,16 @@ def push_asset(client: PushClient, node: str, facts: dict[str, Any]) -> Any:
 
 
 class PushingRunStore:
-    """A run store that also pushes every final record it saves (the daemon's stores).
+    """A run store that also queues every final record it saves for the collector (the
+    daemon's stores); the courier delivers them, so saving never waits for the collector.
 
     Everything else is the wrapped store's. A push that cannot even be queued (queue dir
     unwritable) is logged; the record itself is saved first and never lost.
     """
 
-    def __init__(self, store: Any, client: PushClient):
+    def __init__(self, store: Any, courier: Courier):
         self.store = store
-        self.client = client
+        self.courier = courier
 
     def save(self, record: RunRecord) -> None:
         from orchestrator.runs import RunStatus
@@ -104,7 +106,7 @@ class PushingRunStore:
         if record.status == RunStatus.RUNNING:
             return
         try:
-            self.client.push("runs", [record])
+            self.courier.send("runs", [record])
         except OSError as exc:
             log.error("run record not queued for the collector", run_id=record.run_id,
                       error=str(exc))

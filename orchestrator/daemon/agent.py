@@ -98,11 +98,11 @@ class Agent:
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; on the way out stop what this node holds."""
-        # -- node-level jobs (pushasset, node compliance_auto): a thread of their own, no lease
+        # node-level jobs (pushasset, node compliance_auto): a thread of their own, no lease
         from orchestrator.daemon.node_jobs import NodeJobs
 
         NodeJobs(self.node, self.collector, self.stop_event).start()
-        # --
+        self.courier()  # retries what an earlier outage left queued, even if nothing runs
         if not self.clustered:
             log.info(f"node {self.me}: no ZooKeeper configured, running standalone")
             self.scheduler.start()
@@ -427,12 +427,12 @@ class Agent:
         return store
 
     def _pushing(self, store: Any) -> Any:
-        client = self.collector()
-        if client is None:
+        courier = self.courier()
+        if courier is None:
             return store
         from orchestrator.builtins.push import PushingRunStore
 
-        return PushingRunStore(store, client)
+        return PushingRunStore(store, courier)
 
     def collector(self) -> Any:
         """The node's PushClient, or None when no [collector] url/token is configured."""
@@ -441,6 +441,18 @@ class Agent:
 
             self._collector = PushClient.from_node_config(self.node)
         return self._collector
+
+    def courier(self) -> Any:
+        """The thread delivering queued pushes (None without a collector)."""
+        if not hasattr(self, "_courier"):
+            client = self.collector()
+            self._courier = None
+            if client is not None:
+                from orchestrator.collector.courier import Courier
+
+                self._courier = Courier(client, self.stop_event)
+                self._courier.start()
+        return self._courier
 
     def peer_addresses(self) -> dict[str, str]:
         """Where the other nodes are: their published address (cluster) or their name."""

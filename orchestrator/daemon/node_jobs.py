@@ -16,9 +16,8 @@ shows the same last run.
 A slot that passed while the daemon was down (or busy) is not run late: the job waits for
 the next time its schedule allows from now (a window: now if it is open), and the missed
 slot is logged and recorded. Each run, skip or miss leaves one log sentence. A thread of
-its own, so a long compliance run never delays the agent's loop; it also retries the
-collector queue every ``FLUSH_EVERY`` seconds, so what an outage left queued is delivered
-even on a node with no service pushing.
+its own, so a long compliance run never delays the agent's loop (the collector queue is
+retried by the agent's courier, ``collector.courier``).
 """
 
 from __future__ import annotations
@@ -44,7 +43,6 @@ log = structlog.get_logger()
 # (action, [node] keyword), in the order print schedule lists them
 NODE_JOBS = (("compliance_auto", "comp_schedule"), ("pushasset", "pushasset_schedule"))
 ON_TIME = timedelta(seconds=5)
-FLUSH_EVERY = 30.0
 _SECOND = timedelta(seconds=1)
 
 
@@ -129,7 +127,6 @@ class NodeJobs:
                          f"{dict(NODE_JOBS)[action]}), not running it")
                 continue
             self.jobs.append(_Job(action, schedule, last_run(node, action)))
-        self.flushed_at = 0.0
         self.thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -137,16 +134,9 @@ class NodeJobs:
         self.thread.start()
 
     def loop(self) -> None:
-        import time
-
         while not self.stop_event.is_set():
             try:
                 wait = self.tick(datetime.now(UTC))
-                if time.monotonic() - self.flushed_at >= FLUSH_EVERY:
-                    self.flushed_at = time.monotonic()
-                    client = self.collector()
-                    if client is not None and client.pending():
-                        client.flush()
             except Exception as exc:  # noqa: BLE001 - the node jobs must survive anything
                 log.exception(f"node {self.me}: node jobs: tick failed: {exc!r}")
                 wait = 1.0

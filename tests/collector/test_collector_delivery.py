@@ -103,3 +103,29 @@ def test_client_from_node_conf(collector: CollectorProcess, tmp_path: Path,
     assert c is not None and c.queue_dir == paths.var / "collector-queue"
     assert c.push("nodes", [{"asset": {}}]).ok
     assert [(n["cluster"], n["node"]) for n in get(collector, "/api/v1/nodes")] == [("beta", "n7")]
+
+
+def test_courier_queues_without_waiting_and_delivers_after_an_outage(
+        collector: CollectorProcess, tmp_path: Path) -> None:
+    from orchestrator.collector.courier import Courier
+
+    stop = threading.Event()
+    c = PushClient(collector.url, TOKENS["alpha"], "alpha", tmp_path / "queue", node="n1",
+                   timeout=2.0)
+    courier = Courier(c, stop, retry_every=0.2)
+    collector.kill()
+    for i in range(4):  # no thread delivering yet: send only queues
+        courier.send("runs", [_run(i)])
+    assert c.pending() == 4
+    courier.start()
+    time.sleep(0.5)  # a few retries against the dead collector
+    assert c.pending() == 4 and courier.failing
+    collector.start()
+    deadline = time.monotonic() + 10
+    while c.pending() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    assert c.pending() == 0 and not courier.failing
+    runs = get(collector, "/api/v1/runs?limit=100")
+    assert sorted(r["run_id"] for r in runs) == sorted(_run(i)["run_id"] for i in range(4))
+    assert len(get(collector, "/api/v1/pushes")) == 4
