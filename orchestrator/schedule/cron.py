@@ -21,6 +21,8 @@ MACROS = frozenset(
 )
 _FIELD = re.compile(r"[0-9A-Za-z*/,?#-]+")
 _SECOND = timedelta(seconds=1)
+_ITERATORS = threading.local()
+_ITERATORS_KEPT = 4096
 
 
 def looks_like_cron(text: str) -> bool:
@@ -49,14 +51,19 @@ class CronSchedule(Schedule):
             croniter(self.expr, datetime(2000, 1, 1))
         except (CroniterError, ValueError, KeyError) as exc:
             raise ScheduleError(f"invalid cron expression {text!r}: {exc}") from exc
-        # parsing the expression is 2/3 of a croniter call: keep one parsed iterator per
-        # thread and move it (the daemon computes thousands of next runs a minute)
-        self._iters = threading.local()
 
     def _iterator(self, base: datetime) -> croniter:
-        it = getattr(self._iters, "it", None)
+        """A parsed croniter moved to ``base``: parsing is 2/3 of a croniter call and the
+        daemon computes thousands of next runs a minute. One per expression and thread
+        (expressions repeat across services: memory follows the distinct ones)."""
+        cache = getattr(_ITERATORS, "by_expr", None)
+        if cache is None:
+            cache = _ITERATORS.by_expr = {}
+        it = cache.get(self.expr)
         if it is None:
-            it = self._iters.it = croniter(self.expr, base)
+            if len(cache) >= _ITERATORS_KEPT:
+                cache.clear()
+            it = cache[self.expr] = croniter(self.expr, base)
         else:
             it.set_current(base, force=True)
         return it
