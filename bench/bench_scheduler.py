@@ -6,6 +6,8 @@
    * skew: task#0 of service i is ``*/2 * * * * <i mod 60>`` (every 2 minutes, second
      spread over the minute), the 9 others daily; skew = run record ``started_at`` minus
      ``scheduled_at`` over ``--skew-seconds``.
+   skew-cluster: the same load on a one-node cluster over a local ZooKeeper (each run a
+   claim in ZooKeeper, its record in ZooKeeper).
 2. Failover (2 clustered daemons on a local ZooKeeper, tests/cluster/daemons.py): a service
    with an ``@1s`` recording task; SIGKILL (or switch) the active node; time from the app's
    start on the new node (its own events line) to the task's first run there (its own line).
@@ -122,25 +124,80 @@ def bench_skew(n: int, seconds: float) -> dict:
             busy = ((c1.user + c1.system) - (c0.user + c0.system)) / seconds
         finally:
             stop_daemon(proc)
-        skews = []
-        statuses: dict[str, int] = {}
-        for path in (root / "var" / "lib" / "orchestrator" / "services").glob(
-                "*/runs/task#0/*.json"):
-            doc = json.loads(path.read_text())
-            statuses[doc["status"]] = statuses.get(doc["status"], 0) + 1
-            if not (doc.get("started_at") and doc.get("scheduled_at")):
-                continue
-            from datetime import datetime
+        stats = skew_stats(root / "var" / "lib" / "orchestrator" / "services", start)
+    return {**stats, "busy_cpu_pct": round(busy * 100, 1), "rss_mb": round(rss / 2**20, 1)}
 
-            sched = datetime.fromisoformat(doc["scheduled_at"]).timestamp()
-            if sched < start:
-                continue
-            skews.append(datetime.fromisoformat(doc["started_at"]).timestamp() - sched)
+
+def skew_stats(var_services: Path, start: float) -> dict:
+    from datetime import datetime
+
+    skews = []
+    statuses: dict[str, int] = {}
+    for path in var_services.glob("*/runs/task#0/*.json"):
+        doc = json.loads(path.read_text())
+        statuses[doc["status"]] = statuses.get(doc["status"], 0) + 1
+        if not (doc.get("started_at") and doc.get("scheduled_at")):
+            continue
+        sched = datetime.fromisoformat(doc["scheduled_at"]).timestamp()
+        if sched < start:
+            continue
+        skews.append(datetime.fromisoformat(doc["started_at"]).timestamp() - sched)
     return {"runs": len(skews), "statuses": statuses,
             "skew_p50_ms": round(pct(skews, 50) * 1000, 1),
             "skew_p99_ms": round(pct(skews, 99) * 1000, 1),
-            "skew_max_ms": round(max(skews, default=float("nan")) * 1000, 1),
-            "busy_cpu_pct": round(busy * 100, 1), "rss_mb": round(rss / 2**20, 1)}
+            "skew_max_ms": round(max(skews, default=float("nan")) * 1000, 1)}
+
+
+def bench_skew_cluster(n: int, seconds: float) -> dict:
+    """The same load on a one-node cluster: every run is a claim in ZooKeeper (fenced by the
+    service's lease) and its record is written to ZooKeeper too."""
+    import psutil
+
+    sys.path.insert(0, str(REPO / "tests" / "cluster"))
+    from daemons import Cluster, wait_until
+
+    from orchestrator.coordination import Coordinator
+    from orchestrator.devtools.zookeeper import ZooKeeperEnsemble
+
+    with tempfile.TemporaryDirectory(prefix="bench-skew-cluster-") as tmp:
+        zk = ZooKeeperEnsemble(Path(tmp) / "zk", size=1)
+        zk.start()
+        c = Cluster(Path(tmp) / "c", zk=zk.hosts + "/bench", names=("n1",))
+        try:
+            coord = Coordinator(zk.hosts + "/bench", c.cluster, "s3cret", c.session_timeout,
+                                "bench-installer", connect_timeout=10.0)
+            for i in range(n):
+                tasks = "".join(
+                    f"[task#{j}]\ncommand = /bin/true\nschedule = "
+                    f"{f'*/2 * * * * {i % 60}' if j == 0 else '0 3 * * *'}\n\n"
+                    for j in range(10))
+                coord.put_service_config(
+                    f"s{i:04d}", "[DEFAULT]\nnodes = n1\norchestrate = ha\n"
+                    "status_schedule = @0\nconfig_schedule = @0\nresinfo_schedule = @0\n"
+                    f"comp_schedule = @0\n\n{tasks}")
+            coord.close()
+            c.start()
+            c.wait_joined()
+            t0 = time.monotonic()
+            wait_until(lambda: sum(1 for s in c.status().get("services", {}).values()
+                                   if s.get("active_node") == "n1") >= n, 600, interval=2.0)
+            up_s = time.monotonic() - t0
+            p = psutil.Process(c.nodes["n1"].proc.pid)
+            time.sleep(5)
+            start = time.time()
+            c0 = p.cpu_times()
+            time.sleep(seconds)
+            c1 = p.cpu_times()
+            rss = p.memory_info().rss
+            busy = ((c1.user + c1.system) - (c0.user + c0.system)) / seconds
+            c.stop("n1")
+            stats = skew_stats(c.nodes["n1"].root / "var" / "lib" / "orchestrator" / "services",
+                               start)
+        finally:
+            c.close()
+            zk.stop()
+    return {**stats, "all_up_s": round(up_s, 1), "busy_cpu_pct": round(busy * 100, 1),
+            "rss_mb": round(rss / 2**20, 1)}
 
 
 def bench_failover(rounds: int) -> dict:
@@ -197,13 +254,17 @@ def main() -> int:
     ap.add_argument("--idle-seconds", type=float, default=30)
     ap.add_argument("--skew-seconds", type=float, default=150)
     ap.add_argument("--failover-rounds", type=int, default=3)
-    ap.add_argument("--only", choices=("idle", "skew", "failover"))
+    ap.add_argument("--only", choices=("idle", "skew", "skew-cluster", "failover"))
     args = ap.parse_args()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores", flush=True)
     if args.only in (None, "idle"):
         print("idle :", json.dumps(bench_idle(args.services, args.idle_seconds)), flush=True)
     if args.only in (None, "skew"):
         print("skew :", json.dumps(bench_skew(args.services, args.skew_seconds)), flush=True)
+    if args.only in (None, "skew-cluster"):
+        print("skew (one-node cluster):", json.dumps(bench_skew_cluster(args.services,
+                                                                         args.skew_seconds)),
+              flush=True)
     if args.only in (None, "failover"):
         print("failover (first task run after the service is up on the new node):", flush=True)
         print("      ", json.dumps(bench_failover(args.failover_rounds)), flush=True)

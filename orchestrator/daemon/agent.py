@@ -32,6 +32,10 @@ log = structlog.get_logger()
 
 FACTS_EVERY = 10.0
 STATUS_EVERY = 10.0
+# a service's cluster documents (config, lease, target, epoch) are re-read when a watch says
+# they changed, after this node changed them, and at the latest this often (a safety net):
+# 1,000 services read each cycle was 4,000 ZooKeeper reads a second
+REREAD_EVERY = 30.0
 
 
 def node_facts(address: str | None = None) -> dict[str, Any]:
@@ -62,6 +66,10 @@ class Runtime:
     last_sentence: str | None = None
     published_at: float = 0.0
     error: str | None = None
+    read_at: float | None = None  # when lease/target/epoch were last read (monotonic)
+    lease: Any = None
+    target: Any = None
+    epoch: int | None = None
 
 
 @dataclass
@@ -85,6 +93,7 @@ class Agent:
         self.sched_states: dict[str, dict[str, Any]] = {}  # standalone scheduler state
         self.scheduler = Scheduler(self)
         self.caught_up = False  # local configs of services deleted while we were away: gone
+        self.dirty: set[str] = set()  # services whose cluster documents changed (watches)
 
     # ------------------------------------------------------------------ process
 
@@ -153,6 +162,7 @@ class Agent:
             if self.fence.suspended_since is not None:
                 log.info(f"node {self.me}: ZooKeeper connection back")
             self.fence.connected()
+            self.dirty.update(list(self.runtimes))  # changes while away: read everything again
         else:
             self.fence.suspended(self.coord.last_heard)  # the clock runs from our last contact
             left = self.fence.seconds_left() or 0.0
@@ -209,11 +219,13 @@ class Agent:
         for name in sorted(names):
             rt = self.runtimes.setdefault(name, Runtime(name))
             if name not in self.watched:
-                self.coord.watch_service_config(name, self.wake)
-                self.coord.watch_lease(name, self.wake)
-                self.coord.watch_target(name, self.wake)
+                changed = self.changed_callback(name)
+                self.coord.watch_service_config(name, changed)
+                self.coord.watch_lease(name, changed)
+                self.coord.watch_target(name, changed)
                 self.watched.add(name)
-            self.sync_config(rt)
+            if rt.read_at is None or name in self.dirty or now - rt.read_at >= REREAD_EVERY:
+                self.read_docs(rt, now)
             if rt.service is None:
                 continue
             view = self.view(rt, alive, loads)
@@ -221,15 +233,33 @@ class Agent:
             self.carry_out(rt, view, decision)
             self.publish(rt)
 
+    def changed_callback(self, name: str) -> Any:
+        """A watch callback: ``name``'s config, lease or target changed; re-read it soon."""
+
+        def changed(_value: Any) -> None:
+            self.dirty.add(name)
+            self.wake.set()
+
+        return changed
+
+    def read_docs(self, rt: Runtime, now: float) -> None:
+        """Read the service's cluster documents (cached until a watch says they changed)."""
+        self.dirty.discard(rt.name)  # first: a change during the reads marks it again
+        self.sync_config(rt)
+        rt.lease = self.coord.lease_holder(rt.name)
+        rt.target = self.coord.get_target(rt.name)
+        rt.epoch = self.coord.current_epoch(rt.name)
+        rt.read_at = now
+
     def view(self, rt: Runtime, alive: frozenset[str], loads: dict[str, float]) -> ServiceView:
         assert rt.service is not None
         defaults = rt.service.config.defaults
-        lease = self.coord.lease_holder(rt.name)
+        lease = rt.lease
         return ServiceView(
             name=rt.name, nodes=rt.service.config.nodes, orchestrate=defaults["orchestrate"],
-            placement=defaults["placement"], target=Target.from_doc(self.coord.get_target(rt.name)),
+            placement=defaults["placement"], target=Target.from_doc(rt.target),
             lease_node=lease.node if lease else None, lease_epoch=lease.epoch if lease else None,
-            epoch=self.coord.current_epoch(rt.name), alive=alive, loads=loads)
+            epoch=rt.epoch, alive=alive, loads=loads)
 
     def say(self, rt: Runtime, decision: Decision) -> None:
         if decision.sentence != rt.last_sentence:
@@ -242,6 +272,7 @@ class Agent:
         self.say(rt, decision)
         if decision.act is Act.NOTHING:
             return
+        self.dirty.add(rt.name)  # what we do below changes the documents: read them again
         if decision.act is Act.STOP:  # only when another node holds the lease, or nobody
             self.leases.pop(rt.name, None)
             self.stop_resources(rt, decision.sentence)
