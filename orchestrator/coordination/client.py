@@ -138,6 +138,7 @@ class Session:
         self.session_timeout = session_timeout
         self.connect_timeout = connect_timeout
         self.op_timeout = max(1.0, session_timeout)
+        self.known_paths: set[str] = set()  # persistent paths known to exist (ensure_path)
         base_hosts, _, base_chroot = hosts.partition("/")
         self._base_hosts = base_hosts.strip()
         self._base_chroot = ("/" + base_chroot.strip("/")) if base_chroot.strip("/") else ""
@@ -300,7 +301,7 @@ class Session:
         if state is not ConnectionState.CONNECTED:
             where = f"{what}: " if what else ""
             raise NotConnected(f"{where}ZooKeeper connection is {state.value}; refusing")
-        return Ops(zk, self.op_timeout)
+        return Ops(zk, self.op_timeout, self.known_paths)
 
     require_connected = client
 
@@ -339,9 +340,10 @@ class Session:
 class Ops:
     """kazoo's calls used here, each waiting at most ``timeout`` (then ``NotConnected``)."""
 
-    def __init__(self, zk: KazooClient, timeout: float) -> None:
+    def __init__(self, zk: KazooClient, timeout: float, known: set[str] | None = None) -> None:
         self.zk = zk
         self.timeout = timeout
+        self.known = known if known is not None else set()
 
     def _wait(self, result: Any) -> Any:
         return result.get(timeout=self.timeout)
@@ -358,16 +360,40 @@ class Ops:
     def create(
         self, path: str, value: bytes = b"", *, ephemeral: bool = False, sequence: bool = False
     ) -> str:
-        return self._wait(self.zk.create_async(path, value, ephemeral=ephemeral, sequence=sequence))
+        try:
+            return self._wait(self.zk.create_async(path, value, ephemeral=ephemeral,
+                                                   sequence=sequence))
+        except kx.NoNodeError:
+            parent = path.rsplit("/", 1)[0]
+            if parent not in self.known:
+                raise
+            self.forget_path(parent)  # deleted since we ensured it: once more, for real
+            self.ensure_path(parent)
+            return self._wait(self.zk.create_async(path, value, ephemeral=ephemeral,
+                                                   sequence=sequence))
 
     def set(self, path: str, value: bytes, version: int = -1) -> Any:
         return self._wait(self.zk.set_async(path, value, version))
 
     def delete(self, path: str, version: int = -1) -> None:
+        self.forget_path(path)
         self._wait(self.zk.delete_async(path, version))
 
     def ensure_path(self, path: str) -> None:
+        """Create ``path`` and its parents if missing. Remembered: a path this session made
+        sure of is not asked again (2 of the 3 round trips of a claim were this question)."""
+        if path in self.known:
+            return
         self._wait(self.zk.ensure_path_async(path))
+        if len(self.known) > 100_000:
+            self.known.clear()
+        self.known.add(path)
+
+    def forget_path(self, path: str) -> None:
+        """``path`` (and what is below it) may be gone: ask again next time."""
+        prefix = path + "/"
+        for known in [k for k in self.known if k == path or k.startswith(prefix)]:
+            self.known.discard(known)
 
     def delete_tree(self, path: str) -> None:
         """Delete ``path`` and everything below it (children first)."""

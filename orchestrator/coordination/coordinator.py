@@ -339,11 +339,17 @@ class Coordinator(ServiceDocs, RunSlots):
             node_scoped=node_scoped,
             payload=dict(payload or {}),
         )
-        zk.ensure_path(store.claims_path(svc, job, scope))
-        tx = zk.transaction()
-        nchecks = self._add_lease_checks(tx, lease) if lease else 0
-        tx.create(path, store.encode(store.claim_doc(claim)))
-        failure = tx_failure(zk.commit(tx))
+        base = store.claims_path(svc, job, scope)
+        for attempt in range(2):
+            zk.ensure_path(base)
+            tx = zk.transaction()
+            nchecks = self._add_lease_checks(tx, lease) if lease else 0
+            tx.create(path, store.encode(store.claim_doc(claim)))
+            failure = tx_failure(zk.commit(tx))
+            if (failure is None or attempt or failure[0] < nchecks
+                    or not isinstance(failure[1], kx.NoNodeError)):
+                break
+            zk.forget_path(base)  # the claims node went away since we ensured it
         if failure is None:
             return claim
         index, exc = failure

@@ -412,3 +412,22 @@ def test_ensemble_leader_loss_suspends_then_reconnects_and_keeps_the_lease(
     assert b.lease_holder("web") == lease
     claim = a.claim_run("web", "task#0", "after-election", lease)
     assert claim.epoch == lease.epoch
+
+
+def test_paths_deleted_by_another_node_are_made_again(make_coord: MakeCoord) -> None:
+    """A session remembers the paths it ensured; when another node purges the service (delete
+    then create again), claims, run slots and run records still work."""
+    a, b = make_coord("n1"), make_coord("n2")
+    a.put_service_config("web", "[DEFAULT]\n")
+    a.claim_run("web", "check", "s1", None, node_scoped=True)
+    a.append_run_record("web", "task#0", {"run_id": "t0"})
+    assert a.take_run_slot("web", "task#0", 1, {"run_id": "t0"})
+    b.delete_service_config("web")  # purges the runtime tree a had ensured
+    b.put_service_config("web", "[DEFAULT]\n")
+    lease = a.acquire_lease("web")
+    a.claim_run("web", "task#0", "s2", lease)
+    a.claim_run("web", "check", "s2", None, node_scoped=True)
+    a.append_run_record("web", "task#0", {"run_id": "t1"})
+    assert a.take_run_slot("web", "task#0", 1, {"run_id": "t1"})
+    assert [r["run_id"] for r in b.run_records("web", "task#0")] == ["t1"]
+    assert [c.slot for c in b.claims("web", "task#0")] == ["s2"]
