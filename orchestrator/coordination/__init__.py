@@ -4,7 +4,7 @@
 ``Claim`` are plain values. See docs/coordination.md.
 """
 
-from orchestrator.coordination.coordinator import Coordinator
+from orchestrator.coordination.coordinator import ClaimRequest, Coordinator
 from orchestrator.coordination.errors import (
     AccessDenied,
     ClaimConflict,
@@ -25,6 +25,7 @@ __all__ = [
     "AccessDenied",
     "Claim",
     "ClaimConflict",
+    "ClaimRequest",
     "ConnectionState",
     "CoordinationError",
     "Coordinator",

@@ -348,6 +348,10 @@ class Ops:
     def _wait(self, result: Any) -> Any:
         return result.get(timeout=self.timeout)
 
+    def wait(self, result: Any) -> Any:
+        """The value of an async result sent earlier (waits at most the op timeout)."""
+        return self._wait(result)
+
     def get(self, path: str) -> tuple[bytes, Any]:
         return self._wait(self.zk.get_async(path))
 

@@ -249,6 +249,10 @@ class Agent:
         rt.lease = self.coord.lease_holder(rt.name)
         rt.target = self.coord.get_target(rt.name)
         rt.epoch = self.coord.current_epoch(rt.name)
+        if rt.read_at is None:  # spread the periodic re-reads of services loaded together
+            import zlib
+
+            now -= REREAD_EVERY * (zlib.crc32(rt.name.encode()) % 1000) / 1000
         rt.read_at = now
 
     def view(self, rt: Runtime, alive: frozenset[str], loads: dict[str, float]) -> ServiceView:

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 log = structlog.get_logger()
 ON_TIME = timedelta(seconds=5)
 CLAIMS_KEPT = 100
+# a never-run job's first slot is written to the cluster this long before it comes due (a
+# failover after that catches it up); not at load: 10,000 writes would stall the first tick
+SHARE_AHEAD = timedelta(seconds=60)
 
 
 def slot_key(slot: datetime) -> str:
@@ -140,6 +143,7 @@ class Scheduler:
             entries = list(self.entries.values())
         earliest = now + timedelta(seconds=1)
         allowed: dict[tuple[str, bool], bool] = {}  # may_run is the same for a service's jobs
+        due_now: list[Entry] = []
         for entry in entries:
             scope = (entry.svc, entry.node_scoped)
             ok = allowed.get(scope)
@@ -150,6 +154,8 @@ class Scheduler:
                 continue
             due = entry.due
             if due is not None and due > now and entry.last_known:  # the common case: idle
+                if due - now <= SHARE_AHEAD and self.first_due_unshared(entry):
+                    self.share_first_due(entry)
                 if due < earliest:
                     earliest = due
                 continue
@@ -159,12 +165,16 @@ class Scheduler:
                 entry.due = self.next_due(entry, now)
             if entry.due is None:
                 continue
-            if (entry.last is None and self.agent.clustered and not entry.node_scoped
-                    and not entry.first_due_shared):
+            if entry.due - now <= SHARE_AHEAD and self.first_due_unshared(entry):
                 self.share_first_due(entry)
             if entry.due <= now:
-                self.fire(entry, now)
-                entry.due = self.next_due(entry, now)
+                due_now.append(entry)
+            elif entry.due < earliest:
+                earliest = entry.due
+        if due_now:
+            self.fire(due_now, now)
+        for entry in due_now:
+            entry.due = self.next_due(entry, now)
             if entry.due is not None and entry.due < earliest:
                 earliest = entry.due
         launches, self.launches = self.launches, []
@@ -213,6 +223,10 @@ class Scheduler:
         entry.last_known = True
         return True
 
+    def first_due_unshared(self, entry: Entry) -> bool:
+        return (entry.last is None and not entry.first_due_shared and self.agent.clustered
+                and not entry.node_scoped)
+
     def share_first_due(self, entry: Entry) -> None:
         """Record a never-run job's first slot in the cluster (fenced by our lease)."""
         from orchestrator.coordination import CoordinationError
@@ -237,63 +251,76 @@ class Scheduler:
 
     # ------------------------------------------------------------------ firing
 
-    def fire(self, entry: Entry, now: datetime) -> None:
+    def fire(self, entries: list[Entry], now: datetime) -> None:
+        """Decide (misfire policy), claim all the slots at once, then queue the runs."""
         from orchestrator.schedule import misfire
 
-        assert entry.due is not None
-        decision = misfire.decide(entry.schedule, due=entry.due, now=now, last=entry.last,
-                                  policy=entry.policy, grace=entry.grace,
-                                  cause="while no node could run the job")
-        slot = decision.slot if decision.run else entry.due
-        assert slot is not None
-        run_at = slot if now - slot <= ON_TIME else now
-        outcome = self.claim(entry, slot, run_at, missed=not decision.run)
-        if outcome is None:
-            return
-        epoch = outcome
-        entry.last = run_at
-        if decision.missed_count or not decision.run:
-            self.record_missed(entry, decision, now)
-        if decision.run:
-            if decision.missed_count:
-                log.warning(f"{entry.svc} {entry.key}: {decision.reason}", svc=entry.svc,
-                            rid=entry.job.rid)
-            self.launches.append((entry, slot, epoch))
+        plans = []
+        for entry in entries:
+            assert entry.due is not None
+            decision = misfire.decide(entry.schedule, due=entry.due, now=now, last=entry.last,
+                                      policy=entry.policy, grace=entry.grace,
+                                      cause="while no node could run the job")
+            slot = decision.slot if decision.run else entry.due
+            assert slot is not None
+            run_at = slot if now - slot <= ON_TIME else now
+            plans.append((entry, decision, slot, run_at))
+        epochs = self.claim([(e, slot, run_at, not d.run) for e, d, slot, run_at in plans])
+        for (entry, decision, slot, run_at), epoch in zip(plans, epochs, strict=True):
+            if epoch is None:
+                continue
+            entry.last = run_at
+            if decision.missed_count or not decision.run:
+                self.record_missed(entry, decision, now)
+            if decision.run:
+                if decision.missed_count:
+                    log.warning(f"{entry.svc} {entry.key}: {decision.reason}", svc=entry.svc,
+                                rid=entry.job.rid)
+                self.launches.append((entry, slot, epoch))
 
-    def claim(self, entry: Entry, slot: datetime, run_at: datetime, missed: bool) -> int | None:
-        """Claim the slot; return the lease epoch (0: no lease involved), or None if not ours."""
+    def claim(self, items: list[tuple[Entry, datetime, datetime, bool]]) -> list[int | None]:
+        """Claim each (entry, slot, run_at, missed); per item the lease epoch (0: no lease
+        involved), or None if the slot is not ours to run."""
         agent = self.agent
         if not agent.clustered:
-            agent.local_set_last(entry.svc, entry.key, run_at)
-            return 0
-        from orchestrator.coordination import ClaimConflict, CoordinationError
+            for entry, _, run_at, _ in items:
+                agent.local_set_last(entry.svc, entry.key, run_at)
+            return [0 for _ in items]
+        from orchestrator.coordination import ClaimConflict, ClaimRequest, CoordinationError
 
-        lease = None if entry.node_scoped else agent.lease_of(entry.svc)
-        if not entry.node_scoped and lease is None:
-            return None
-        payload = {"slot": slot.isoformat(), "run_at": run_at.isoformat(), "missed": missed}
-        try:
-            agent.coord.claim_run(entry.svc, entry.key, slot_key(slot), lease,
-                                  node_scoped=entry.node_scoped, payload=payload)
-        except ClaimConflict as exc:
-            existing = exc.existing
-            if existing is not None:
-                entry.last = _claim_time(existing)
-            log.info(f"{entry.svc} {entry.key}: slot {slot_key(slot)} already claimed "
-                     f"by {existing.node if existing else 'another node'}; not running it",
-                     svc=entry.svc)
-            return None
-        except CoordinationError as exc:
-            log.warning(f"{entry.svc} {entry.key}: cannot claim slot {slot_key(slot)}: {exc}; "
-                        "not running it", svc=entry.svc)
-            entry.last_known = False
-            return None
-        entry.claims += 1
-        if entry.claims % 20 == 0:
-            node = agent.me if entry.node_scoped else None
-            with contextlib.suppress(CoordinationError):
-                agent.coord.prune_claims(entry.svc, entry.key, CLAIMS_KEPT, node)
-        return lease.epoch if lease else 0
+        epochs: list[int | None] = [None] * len(items)
+        requests, asked = [], []
+        for i, (entry, slot, run_at, missed) in enumerate(items):
+            lease = None if entry.node_scoped else agent.lease_of(entry.svc)
+            if not entry.node_scoped and lease is None:
+                continue
+            payload = {"slot": slot.isoformat(), "run_at": run_at.isoformat(), "missed": missed}
+            requests.append(ClaimRequest(entry.svc, entry.key, slot_key(slot), lease,
+                                         entry.node_scoped, payload))
+            asked.append(i)
+        outcomes = agent.coord.claim_runs(requests) if requests else []
+        for i, request, outcome in zip(asked, requests, outcomes, strict=True):
+            entry = items[i][0]
+            if isinstance(outcome, ClaimConflict):
+                existing = outcome.existing
+                if existing is not None:
+                    entry.last = _claim_time(existing)
+                log.info(f"{entry.svc} {entry.key}: slot {request.slot} already claimed "
+                         f"by {existing.node if existing else 'another node'}; not running it",
+                         svc=entry.svc)
+                continue
+            if isinstance(outcome, CoordinationError):
+                log.warning(f"{entry.svc} {entry.key}: cannot claim slot {request.slot}: "
+                            f"{outcome}; not running it", svc=entry.svc)
+                entry.last_known = False
+                continue
+            entry.claims += 1
+            if entry.claims % 20 == 0:
+                node = agent.me if entry.node_scoped else None
+                with contextlib.suppress(CoordinationError):
+                    agent.coord.prune_claims(entry.svc, entry.key, CLAIMS_KEPT, node)
+            epochs[i] = request.lease.epoch if request.lease else 0
+        return epochs
 
     def record_missed(self, entry: Entry, decision: Any, now: datetime) -> None:
         store = self.agent.run_store(entry.svc)

@@ -16,6 +16,7 @@ import pytest
 from orchestrator.coordination import (
     AccessDenied,
     ClaimConflict,
+    ClaimRequest,
     ConnectionState,
     CoordinationError,
     Coordinator,
@@ -431,3 +432,27 @@ def test_paths_deleted_by_another_node_are_made_again(make_coord: MakeCoord) -> 
     assert a.take_run_slot("web", "task#0", 1, {"run_id": "t1"})
     assert [r["run_id"] for r in b.run_records("web", "task#0")] == ["t1"]
     assert [c.slot for c in b.claims("web", "task#0")] == ["s2"]
+
+
+def test_claim_runs_settles_each_claim_like_claim_run(make_coord: MakeCoord) -> None:
+    """One batch: a fresh slot, a taken slot, a stale lease, a node-scoped slot and a
+    service without a lease at all; each outcome is claim_run's, in the request order."""
+    a, b = make_coord("n1"), make_coord("n2")
+    stale = a.acquire_lease("db")
+    a.release_lease("db")
+    b.acquire_lease("db")  # a's lease on db is now stale (fenced out)
+    web = a.acquire_lease("web")
+    a.claim_run("web", "task#0", "s1", web)
+    outcomes = a.claim_runs([
+        ClaimRequest("web", "task#0", "s2", web),
+        ClaimRequest("web", "task#0", "s1", web),
+        ClaimRequest("db", "task#0", "s1", stale),
+        ClaimRequest("web", "check", "s1", None, node_scoped=True, payload={"k": 1}),
+        ClaimRequest("web", "task#1", "s1", web, payload={"run_at": "x"}),
+    ])
+    assert [type(o).__name__ for o in outcomes] == [
+        "Claim", "ClaimConflict", "FencedOut", "Claim", "Claim"]
+    assert outcomes[1].existing.slot == "s1"  # type: ignore[union-attr]
+    assert b.get_claim("web", "check", "s1", node="n1").payload == {"k": 1}  # type: ignore[union-attr]
+    assert b.get_claim("db", "task#0", "s1") is None  # the fenced claim left nothing
+    assert [c.slot for c in b.claims("web", "task#0")] == ["s1", "s2"]

@@ -38,6 +38,16 @@ class FakeCoord:
         self.claimed[key] = claim
         return claim
 
+    def claim_runs(self, requests):  # noqa: ANN001
+        outcomes = []
+        for r in requests:
+            try:
+                outcomes.append(self.claim_run(r.svc, r.job, r.slot, r.lease, r.node_scoped,
+                                               r.payload))
+            except ClaimConflict as exc:
+                outcomes.append(exc)
+        return outcomes
+
     def claims(self, svc, job, node=None):  # noqa: ANN001
         return [c for (s, j, _), c in self.claimed.items() if (s, j) == (svc, job)]
 
@@ -234,3 +244,17 @@ def test_the_wait_after_a_slow_tick_counts_from_the_tick_start():
     sched.wake.wait = wait  # type: ignore[method-assign]
     sched.loop()
     assert waits == [pytest.approx(0.2)]
+
+
+def test_a_far_first_slot_is_shared_only_when_it_comes_near():
+    coord = FakeCoord()
+    agent = FakeAgent("n1", coord)
+    agent.leases["svc"] = FakeLease("n1", 1)
+    sched, _ = scheduler(agent, "0 3 * * *")  # daily at 03:00; T0 is 10:00
+    sched.tick(T0)
+    assert coord.states == {}, "shared a slot 17 hours ahead at load"
+    first = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+    sched.tick(first - timedelta(seconds=90))
+    assert coord.states == {}
+    sched.tick(first - timedelta(seconds=30))
+    assert coord.states[("svc", "task#0")] == {"first_due": first.isoformat()}
