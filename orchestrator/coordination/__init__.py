@@ -17,6 +17,7 @@ from orchestrator.coordination.errors import (
     NoSuchNode,
     NotConnected,
     NotLeaseHolder,
+    OutcomeUnknown,
     VersionConflict,
 )
 from orchestrator.coordination.states import Claim, ConnectionState, Lease
@@ -38,5 +39,6 @@ __all__ = [
     "NodeExists",
     "NotConnected",
     "NotLeaseHolder",
+    "OutcomeUnknown",
     "VersionConflict",
 ]

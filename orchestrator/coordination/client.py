@@ -79,7 +79,7 @@ def translate(exc: BaseException, what: str = "") -> CoordinationError:
     return CoordinationError(f"{where}ZooKeeper error {type(exc).__name__}: {exc}")
 
 
-_KAZOO_ERRORS = (kx.KazooException, KazooTimeoutError)
+KAZOO_ERRORS = (kx.KazooException, KazooTimeoutError)
 
 
 @contextlib.contextmanager
@@ -87,7 +87,7 @@ def kazoo_errors(what: str = "") -> Iterator[None]:
     """Let no kazoo exception out: translate it, keeping the original as ``__cause__``."""
     try:
         yield
-    except _KAZOO_ERRORS as exc:
+    except KAZOO_ERRORS as exc:
         raise translate(exc, what) from exc
 
 
@@ -231,7 +231,7 @@ class Session:
     def _connect(self, zk: KazooClient) -> None:
         try:
             zk.start(timeout=self.connect_timeout)
-        except _KAZOO_ERRORS as exc:
+        except KAZOO_ERRORS as exc:
             raise NotConnected(
                 f"ZooKeeper unreachable at {self.hosts} "
                 f"(no session within {self.connect_timeout:g}s)"

@@ -18,13 +18,22 @@ from kazoo import exceptions as kx
 from kazoo.recipe.watchers import ChildrenWatch, DataWatch
 
 from orchestrator.coordination import store
-from orchestrator.coordination.client import Session, kazoo_errors, translated, tx_failure
+from orchestrator.coordination.client import (
+    KAZOO_ERRORS,
+    Session,
+    kazoo_errors,
+    translate,
+    translated,
+    tx_failure,
+)
 from orchestrator.coordination.errors import (
     ClaimConflict,
     CoordinationError,
     FencedOut,
     LeaseHeld,
+    NotConnected,
     NotLeaseHolder,
+    OutcomeUnknown,
 )
 from orchestrator.coordination.service_docs import RunSlots, ServiceDocs
 from orchestrator.coordination.states import Claim, ConnectionState, Lease
@@ -419,8 +428,17 @@ class Coordinator(ServiceDocs, RunSlots):
         return _SentClaim(request, claim, base, path, nchecks, tx.commit_async())
 
     def _settle_claim(self, zk: Any, sent: _SentClaim, retry: bool) -> Claim | None:
-        """The claim, or None when ``retry`` and the claims node was gone; raises otherwise."""
-        failure = tx_failure(zk.wait(sent.result))
+        """The claim, or None when ``retry`` and the claims node was gone; raises otherwise
+        (``OutcomeUnknown`` when the transaction went out but its answer did not come)."""
+        try:
+            results = zk.wait(sent.result)
+        except KAZOO_ERRORS as exc:
+            error = translate(exc, sent.request.what)
+            if isinstance(error, NotConnected):
+                raise OutcomeUnknown(f"{error}; sent, so the slot may be claimed or not"
+                                     ) from exc
+            raise error from exc
+        failure = tx_failure(results)
         if failure is None:
             return sent.claim
         index, exc = failure

@@ -26,6 +26,11 @@ class NotConnected(CoordinationError):
     """
 
 
+class OutcomeUnknown(NotConnected):
+    """The request was sent but its answer never came (connection lost, timeout): ZooKeeper
+    may or may not have applied it. Read back (e.g. ``get_claim``) once connected."""
+
+
 class NoSuchNode(CoordinationError):
     """The znode (service, job, node...) does not exist."""
 

@@ -76,6 +76,8 @@ class Scheduler:
         self.pool = WorkerPool("run")
         self.clock = time.monotonic
         self.launches: list[tuple[Entry, datetime, int]] = []  # fired in this tick
+        # claims sent whose answer was lost with the connection: (entry, slot, request)
+        self.uncertain: list[tuple[Entry, datetime, Any]] = []
 
     # ------------------------------------------------------------------ table
 
@@ -141,6 +143,8 @@ class Scheduler:
         """
         with self.lock:
             entries = list(self.entries.values())
+        if self.uncertain and self.agent.coord_connected():
+            self.settle_uncertain(now)
         earliest = now + timedelta(seconds=1)
         allowed: dict[tuple[str, bool], bool] = {}  # may_run is the same for a service's jobs
         due_now: list[Entry] = []
@@ -174,7 +178,8 @@ class Scheduler:
         if due_now:
             self.fire(due_now, now)
         for entry in due_now:
-            entry.due = self.next_due(entry, now)
+            # a claim that failed: the next slot follows the cluster's last run, re-read
+            entry.due = self.next_due(entry, now) if entry.last_known else None
             if entry.due is not None and entry.due < earliest:
                 earliest = entry.due
         launches, self.launches = self.launches, []
@@ -286,7 +291,12 @@ class Scheduler:
             for entry, _, run_at, _ in items:
                 agent.local_set_last(entry.svc, entry.key, run_at)
             return [0 for _ in items]
-        from orchestrator.coordination import ClaimConflict, ClaimRequest, CoordinationError
+        from orchestrator.coordination import (
+            ClaimConflict,
+            ClaimRequest,
+            CoordinationError,
+            OutcomeUnknown,
+        )
 
         epochs: list[int | None] = [None] * len(items)
         requests, asked = [], []
@@ -310,8 +320,13 @@ class Scheduler:
                          svc=entry.svc)
                 continue
             if isinstance(outcome, CoordinationError):
+                unknown = isinstance(outcome, OutcomeUnknown)
+                if unknown:
+                    self.uncertain.append((entry, items[i][1], request))
                 log.warning(f"{entry.svc} {entry.key}: cannot claim slot {request.slot}: "
-                            f"{outcome}; not running it", svc=entry.svc)
+                            f"{outcome}; not running it"
+                            + ("; whether it was claimed is checked once reconnected"
+                               if unknown else ""), svc=entry.svc)
                 entry.last_known = False
                 continue
             entry.claims += 1
@@ -321,6 +336,35 @@ class Scheduler:
                     agent.coord.prune_claims(entry.svc, entry.key, CLAIMS_KEPT, node)
             epochs[i] = request.lease.epoch if request.lease else 0
         return epochs
+
+    def settle_uncertain(self, now: datetime) -> None:
+        """Claims whose answer was lost: if one did land (ours, our epoch), its slot is
+        claimed but was never run, so it is recorded missed, with why; if it did not land,
+        the slot is still open and the misfire policy handles it like any other."""
+        from orchestrator.coordination import CoordinationError
+
+        keep = []
+        for entry, slot, request in self.uncertain:
+            node = self.agent.me if request.node_scoped else None
+            try:
+                claim = self.agent.coord.get_claim(request.svc, request.job, request.slot, node)
+            except CoordinationError:
+                keep.append((entry, slot, request))
+                continue
+            epoch = request.lease.epoch if request.lease else None
+            if claim is None or claim.node != self.agent.me or claim.epoch != epoch:
+                continue
+            store = self.agent.run_store(entry.svc)
+            if store is None:
+                continue
+            reason = (f"claimed by {self.agent.me} as the ZooKeeper connection was lost, "
+                      "before the run could start: not run (a slot runs at most once)")
+            store.save(RunRecord(new_run_id(), entry.svc, entry.key, self.agent.me,
+                                 "scheduler", RunStatus.MISSED, scheduled_at=slot,
+                                 ended_at=now, reason=reason))
+            log.warning(f"{entry.svc} {entry.key}: slot {request.slot} {reason}",
+                        svc=entry.svc)
+        self.uncertain = keep
 
     def record_missed(self, entry: Entry, decision: Any, now: datetime) -> None:
         store = self.agent.run_store(entry.svc)

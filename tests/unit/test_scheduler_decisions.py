@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.coordination import ClaimConflict
+from orchestrator.coordination import ClaimConflict, OutcomeUnknown
 from orchestrator.coordination.states import Claim
 from orchestrator.daemon.scheduler import Entry, Scheduler, slot_key
 from orchestrator.jobs import Job
@@ -28,6 +28,7 @@ class FakeCoord:
         self.claimed: dict[tuple[str, str, str], Claim] = {}
         self.states: dict[tuple[str, str], dict] = {}
         self.connected = True
+        self.answers_lost: bool | None = None  # True: claims land, False: they do not
 
     def claim_run(self, svc, job, slot, lease, node_scoped=False, payload=None):  # noqa: ANN001
         key = (svc, job, slot)
@@ -41,12 +42,20 @@ class FakeCoord:
     def claim_runs(self, requests):  # noqa: ANN001
         outcomes = []
         for r in requests:
+            if self.answers_lost is not None:  # sent; the answer is lost with the connection
+                if self.answers_lost:
+                    self.claim_run(r.svc, r.job, r.slot, r.lease, r.node_scoped, r.payload)
+                outcomes.append(OutcomeUnknown("connection lost; sent, maybe claimed"))
+                continue
             try:
                 outcomes.append(self.claim_run(r.svc, r.job, r.slot, r.lease, r.node_scoped,
                                                r.payload))
             except ClaimConflict as exc:
                 outcomes.append(exc)
         return outcomes
+
+    def get_claim(self, svc, job, slot, node=None):  # noqa: ANN001
+        return self.claimed.get((svc, job, slot))
 
     def claims(self, svc, job, node=None):  # noqa: ANN001
         return [c for (s, j, _), c in self.claimed.items() if (s, j) == (svc, job)]
@@ -258,3 +267,36 @@ def test_a_far_first_slot_is_shared_only_when_it_comes_near():
     assert coord.states == {}
     sched.tick(first - timedelta(seconds=30))
     assert coord.states[("svc", "task#0")] == {"first_due": first.isoformat()}
+
+
+def test_a_claim_whose_answer_was_lost_is_recorded_missed_if_it_landed():
+    coord = FakeCoord()
+    agent = FakeAgent("n1", coord)
+    agent.leases["svc"] = FakeLease("n1", 1)
+    sched, launched = scheduler(agent)
+    sched.tick(T0)  # slot +0 runs
+    coord.answers_lost = True  # slot +1: claimed in ZooKeeper, but n1 never hears it
+    sched.tick(T0 + timedelta(seconds=1))
+    assert len(launched) == 1 and agent.store.saved == []
+    coord.answers_lost = None  # reconnected: the next tick finds the claim is n1's
+    sched.tick(T0 + timedelta(seconds=2))
+    missed = [r for r in agent.store.saved if r.status == RunStatus.MISSED]
+    second = T0.replace(microsecond=0) + timedelta(seconds=1)
+    assert [r.scheduled_at for r in missed] == [second]
+    assert "connection was lost" in missed[0].reason
+    assert launched == [T0.replace(microsecond=0) + timedelta(seconds=s) for s in (0, 2)]
+
+
+def test_a_claim_whose_answer_was_lost_and_did_not_land_is_caught_up_not_recorded():
+    coord = FakeCoord()
+    agent = FakeAgent("n1", coord)
+    agent.leases["svc"] = FakeLease("n1", 1)
+    sched, launched = scheduler(agent)
+    sched.tick(T0)
+    coord.answers_lost = False
+    sched.tick(T0 + timedelta(seconds=1))
+    coord.answers_lost = None
+    sched.tick(T0 + timedelta(seconds=1, milliseconds=500))  # still the slot's second
+    second = T0.replace(microsecond=0) + timedelta(seconds=1)
+    assert launched == [T0.replace(microsecond=0), second]  # the open slot ran after all
+    assert [r for r in agent.store.saved if r.status == RunStatus.MISSED] == []
