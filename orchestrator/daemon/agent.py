@@ -36,6 +36,7 @@ STATUS_EVERY = 10.0
 # they changed, after this node changed them, and at the latest this often (a safety net):
 # 1,000 services read each cycle was 4,000 ZooKeeper reads a second
 REREAD_EVERY = 30.0
+PUBLISH_UNCHANGED_EVERY = 60.0  # an unchanged instance status is re-written this often
 
 
 def node_facts(address: str | None = None) -> dict[str, Any]:
@@ -67,6 +68,8 @@ class Runtime:
     published_at: float = 0.0
     error: str | None = None
     read_at: float | None = None  # when lease/target/epoch were last read (monotonic)
+    published_doc: dict[str, Any] | None = None  # the instance status last written
+    written_at: float = 0.0
     lease: Any = None
     target: Any = None
     epoch: int | None = None
@@ -163,6 +166,8 @@ class Agent:
                 log.info(f"node {self.me}: ZooKeeper connection back")
             self.fence.connected()
             self.dirty.update(list(self.runtimes))  # changes while away: read everything again
+            for rt in list(self.runtimes.values()):  # a new session lost our ephemeral docs
+                rt.published_doc = None
         else:
             self.fence.suspended(self.coord.last_heard)  # the clock runs from our last contact
             left = self.fence.seconds_left() or 0.0
@@ -430,9 +435,14 @@ class Agent:
         inst = instance_status(rt.service)
         doc = {"node": self.me, "avail": str(inst.avail), "overall": str(inst.overall),
                "started": rt.started,
-               "resources": {rid: r.to_dict() for rid, r in inst.resources.items()},
-               "updated_at": datetime.now(UTC).isoformat()}
-        self.coord.publish_instance(rt.name, doc)
+               "resources": {rid: r.to_dict() for rid, r in inst.resources.items()}}
+        # written when it changed, or at least every PUBLISH_UNCHANGED_EVERY: 1,000 services
+        # re-writing the same status every 10 s were most of an idle node's CPU
+        if (force or doc != rt.published_doc
+                or now - rt.written_at >= PUBLISH_UNCHANGED_EVERY):
+            self.coord.publish_instance(rt.name, {**doc,
+                                                  "updated_at": datetime.now(UTC).isoformat()})
+            rt.published_doc, rt.written_at = doc, now
         rt.published_at = now
         return inst
 
