@@ -33,9 +33,10 @@ log = structlog.get_logger()
 FACTS_EVERY = 10.0
 STATUS_EVERY = 10.0
 # a service's cluster documents (config, lease, target, epoch) are re-read when a watch says
-# they changed, after this node changed them, and at the latest this often (a safety net):
-# 1,000 services read each cycle was 4,000 ZooKeeper reads a second
-REREAD_EVERY = 30.0
+# they changed, after this node changed them, after a reconnection, and at the latest this
+# often (a safety net; kazoo re-arms the watches): 1,000 services read each cycle was 4,000
+# ZooKeeper reads a second
+REREAD_EVERY = 300.0
 PUBLISH_UNCHANGED_EVERY = 60.0  # an unchanged instance status is re-written this often
 
 
