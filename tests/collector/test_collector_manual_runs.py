@@ -101,7 +101,8 @@ def test_a_collector_that_never_answers_costs_the_run_at_most_the_budget(tmp_pat
         out, elapsed = node.svcmgr("-s", "web", "run", "--rid", "task#ok")
     assert out.returncode == 0, out.stderr
     assert "collector push delayed" in out.stderr and "timed out" in out.stderr, out.stderr
-    assert CLI_PUSH_BUDGET * 0.8 < elapsed - baseline < CLI_PUSH_BUDGET + 1.5, (elapsed, baseline)
+    # waited for the collector (the budget), and no longer: the client timeout alone is 5 s
+    assert CLI_PUSH_BUDGET * 0.5 < elapsed - baseline < CLI_PUSH_BUDGET + 1.5, (elapsed, baseline)
     assert len(node.queued()) == 1
     body = json.loads((node.queue / node.queued()[0]).read_text())
     assert body["kind"] == "runs" and body["items"][0]["run_id"] == node.runs()[0]["run_id"]
