@@ -116,6 +116,7 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
         spec = command_spec(service, rc, text, action, env, timeout)
         path = log_path if step is None else log_path.with_suffix(f".{step}.log")
         handle = start_command(spec, path, on_line=run.on_line)
+        store.note_command(record, handle.pid, _read_identity(handle.pid)[1])
         if run.on_start is not None:
             run.on_start(handle)
         try:

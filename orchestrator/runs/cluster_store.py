@@ -43,6 +43,9 @@ class ClusterRunStore:
         self.local.begin(record)
         return []
 
+    def note_command(self, record: RunRecord, pid: int, started: float | None) -> None:
+        self.local.note_command(record, pid, started)
+
     def save(self, record: RunRecord) -> None:
         from orchestrator.coordination import CoordinationError
 

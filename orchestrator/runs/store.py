@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -33,6 +34,11 @@ class RunStore(Protocol):
         """Record a finished (or never started) run."""
         ...
 
+    def note_command(self, record: RunRecord, pid: int, started: float | None) -> None:
+        """The run started a command process: while it lives the run is not stale, even if
+        the process that started it is gone (``svcmgr run`` SIGKILLed, the command orphaned)."""
+        ...
+
     def records(self, rids: Iterable[str] | None = None) -> list[RunRecord]:
         """Runs of the service, oldest first."""
         ...
@@ -41,14 +47,17 @@ class RunStore(Protocol):
 
 
 def process_alive(pid: int | None, started: float | None) -> bool:
-    """True if ``pid`` still runs and is the same process (create time matches)."""
+    """True if ``pid`` still runs and is the same process (create time matches); a zombie
+    (an orphan whose new parent has not reaped it yet) has ended."""
     if not pid:
         return False
     import psutil
 
     try:
         proc = psutil.Process(pid)
-        return started is None or abs(proc.create_time() - started) < 0.01
+        if started is not None and abs(proc.create_time() - started) >= 0.01:
+            return False
+        return proc.status() != psutil.STATUS_ZOMBIE  # exited, not yet reaped
     except psutil.Error:
         return False
 
@@ -91,10 +100,13 @@ class FileRunStore:
                 continue
             if rid is not None and record.rid != rid:
                 continue
-            if not process_alive(record.pid, record.pid_started):
+            command = record.extra.get("command_pid")
+            if not (process_alive(record.pid, record.pid_started)
+                    or process_alive(command, record.extra.get("command_started"))):
+                gone = f"pid {record.pid}" + (f", command pid {command}" if command else "")
                 self._finish(record.finished(
                     RunStatus.INTERRUPTED,
-                    reason=f"the process running it (pid {record.pid}) vanished"))
+                    reason=f"the process running it ({gone}) vanished"))
                 continue
             result.append(record)
         return result
@@ -112,6 +124,14 @@ class FileRunStore:
     def save(self, record: RunRecord) -> None:
         with self._locked():
             self._finish(record)
+
+    def note_command(self, record: RunRecord, pid: int, started: float | None) -> None:
+        marker = self.base / "running" / f"{record.run_id}.json"
+        with self._locked():
+            if marker.exists():  # not finished meanwhile
+                noted = replace(record, extra={**record.extra, "command_pid": pid,
+                                               "command_started": started})
+                self._write(marker, noted)
 
     def _finish(self, record: RunRecord) -> None:
         self._write(self._rid_dir(record.rid) / f"{record.run_id}.json", record)

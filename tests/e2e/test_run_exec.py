@@ -4,6 +4,7 @@ exit codes, hooks, on_error, records and per-run logs. All through the real CLI.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -187,6 +188,29 @@ def test_max_parallel_manual_runs_count(node):
     assert first.returncode == 0
     statuses = sorted(r["status"] for r in node.runs("svc"))
     assert statuses == ["ok", "refused"]
+
+
+def test_max_parallel_holds_after_svcmgr_is_sigkilled_while_its_command_goes_on(node, tmp_path):
+    pidfile = tmp_path / "cmd.pid"
+    one_task(node, f"command = sh -c 'echo $$ > {pidfile}; exec sleep 30'")
+    first = node.popen("-s", "svc", "run")
+    deadline = time.monotonic() + 10
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        assert time.monotonic() < deadline, "first run never started"
+        time.sleep(0.05)
+    command = int(pidfile.read_text())
+    try:
+        first.kill()  # SIGKILL: svcmgr gone, its command (own session) goes on
+        first.wait(timeout=10)
+        assert Path(f"/proc/{command}").exists()
+        second = node.svcmgr("-s", "svc", "run")
+        assert second.rc == 1
+        assert any("already running" in e for e in second.events()), second.err
+    finally:
+        os.kill(command, signal.SIGKILL)
+    statuses = {r["status"]: r for r in node.runs("svc")}  # settles the stale run
+    assert set(statuses) == {"interrupted", "refused"}, statuses
+    assert "command pid" in statuses["interrupted"]["reason"]
 
 
 def test_max_parallel_two_allows_two(node):

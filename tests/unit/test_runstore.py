@@ -89,3 +89,25 @@ def test_records_filter_order_and_prune(tmp_path, monkeypatch):
     assert len(store.records(["task#1"])) == 3
     assert not store.log_path("task#1", made[1].run_id).exists()
     assert FileRunStore(tmp_path / "none").records() == []
+
+
+def test_a_run_whose_runner_died_is_running_while_its_command_lives(tmp_path):
+    """svcmgr run SIGKILLed: its command, in its own session, goes on; max_parallel holds."""
+    from orchestrator.taskrun import _read_identity
+
+    store = FileRunStore(tmp_path)
+    runner = subprocess.Popen(["true"])
+    runner.wait()
+    orphan = subprocess.Popen(["sleep", "30"])
+    try:
+        first = rec(pid=runner.pid, pid_started=None)
+        assert store.begin(first, max_parallel=1) == []
+        store.note_command(first, orphan.pid, _read_identity(orphan.pid)[1])
+        assert [r.run_id for r in store.begin(rec(), max_parallel=1)] == [first.run_id]
+    finally:
+        orphan.kill()
+        orphan.wait()
+    assert store.begin(rec(), max_parallel=1) == []  # the command is gone too: stale now
+    done = {r.run_id: r for r in store.records()}[first.run_id]
+    assert done.status == RunStatus.INTERRUPTED
+    assert f"command pid {orphan.pid}" in done.reason and "vanished" in done.reason
