@@ -84,8 +84,19 @@ def wait_loaded(proc: subprocess.Popen[bytes], root: Path, n: int, timeout: floa
     return time.monotonic() - t0
 
 
-def bench_idle(n: int, seconds: float) -> dict:
+def watch(pid: int, seconds: float) -> tuple[float, int]:
+    """The process's CPU (fraction of one core) over ``seconds``, and its RSS at the end."""
     import psutil
+
+    p = psutil.Process(pid)
+    c0, t0 = p.cpu_times(), time.monotonic()
+    time.sleep(seconds)
+    c1 = p.cpu_times()
+    cpu = ((c1.user + c1.system) - (c0.user + c0.system)) / (time.monotonic() - t0)
+    return cpu, p.memory_info().rss
+
+
+def bench_idle(n: int, seconds: float) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="bench-sched-") as tmp:
         root = Path(tmp) / "node"
@@ -93,13 +104,7 @@ def bench_idle(n: int, seconds: float) -> dict:
         proc = start_daemon(root, Path(tmp) / "daemon.log")
         try:
             loaded = wait_loaded(proc, root, n, 120)
-            p = psutil.Process(proc.pid)
-            c0 = p.cpu_times()
-            t0 = time.monotonic()
-            time.sleep(seconds)
-            c1 = p.cpu_times()
-            cpu = ((c1.user + c1.system) - (c0.user + c0.system)) / (time.monotonic() - t0)
-            rss = p.memory_info().rss
+            cpu, rss = watch(proc.pid, seconds)
         finally:
             stop_daemon(proc)
     return {"services": n, "tasks": n * 10, "startup_quiet_s": round(loaded, 1),
@@ -107,7 +112,6 @@ def bench_idle(n: int, seconds: float) -> dict:
 
 
 def bench_skew(n: int, seconds: float) -> dict:
-    import psutil
 
     with tempfile.TemporaryDirectory(prefix="bench-sched-") as tmp:
         root = Path(tmp) / "node"
@@ -115,13 +119,8 @@ def bench_skew(n: int, seconds: float) -> dict:
         proc = start_daemon(root, Path(tmp) / "daemon.log")
         try:
             wait_loaded(proc, root, n, 120)
-            p = psutil.Process(proc.pid)
             start = time.time()
-            c0 = p.cpu_times()
-            time.sleep(seconds)
-            c1 = p.cpu_times()
-            rss = p.memory_info().rss
-            busy = ((c1.user + c1.system) - (c0.user + c0.system)) / seconds
+            busy, rss = watch(proc.pid, seconds)
         finally:
             stop_daemon(proc)
         stats = skew_stats(root / "var" / "lib" / "orchestrator" / "services", start)
@@ -152,7 +151,6 @@ def bench_skew_cluster(n: int, seconds: float, frequent: bool = True) -> dict:
     """The same load on a one-node cluster: every run is a claim in ZooKeeper (fenced by the
     service's lease) and its record is written to ZooKeeper too. ``frequent=False``: nothing
     due (the clustered idle figure)."""
-    import psutil
 
     sys.path.insert(0, str(REPO / "tests" / "cluster"))
     from daemons import Cluster, wait_until
@@ -183,14 +181,9 @@ def bench_skew_cluster(n: int, seconds: float, frequent: bool = True) -> dict:
             wait_until(lambda: sum(1 for s in c.status().get("services", {}).values()
                                    if s.get("active_node") == "n1") >= n, 600, interval=2.0)
             up_s = time.monotonic() - t0
-            p = psutil.Process(c.nodes["n1"].proc.pid)
             time.sleep(5)
             start = time.time()
-            c0 = p.cpu_times()
-            time.sleep(seconds)
-            c1 = p.cpu_times()
-            rss = p.memory_info().rss
-            busy = ((c1.user + c1.system) - (c0.user + c0.system)) / seconds
+            busy, rss = watch(c.nodes["n1"].proc.pid, seconds)
             c.stop("n1")
             stats = skew_stats(c.nodes["n1"].root / "var" / "lib" / "orchestrator" / "services",
                                start)
