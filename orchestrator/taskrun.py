@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.log import get_logger
 from orchestrator.resources.commands import command_spec
 from orchestrator.resources.instance import resource_status
 from orchestrator.runs import RunRecord, RunStatus, RunStore, new_run_id
@@ -101,7 +102,10 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
                        log_path=str(log_path), pid=pid, pid_started=pid_started, epoch=run.epoch,
                        # a task run_requires lets run on every node: max_parallel is per node
                        extra={"scope": "node"} if rc["run_requires"] else {})
-    blocking = store.begin(record, max_parallel=rc["max_parallel"])
+    try:
+        blocking = store.begin(record, max_parallel=rc["max_parallel"])
+    except (OrchestratorError, OSError) as exc:
+        return _not_begun(store, record, exc)
     if blocking:
         ids = ", ".join(r.run_id for r in blocking)
         return record_not_run(service, rc, run, RunStatus.REFUSED,
@@ -173,6 +177,22 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
     except BaseException as exc:  # interrupted (Ctrl-C, daemon stop): never leave "running"
         _finish(store, record, RunStatus.INTERRUPTED, None, f"interrupted: {exc!r}")
         raise
+
+
+def _not_begun(store: RunStore, record: RunRecord, exc: BaseException) -> RunRecord:
+    """The store could not begin the run (ZooKeeper lost, disk full): nothing ran, yet the
+    run leaves a record, under its own run id so the store frees whatever it half took."""
+    from orchestrator.errors import OrchestratorError
+
+    now = datetime.now(UTC)
+    final = replace(record, status=RunStatus.REFUSED, started_at=None, ended_at=now,
+                    reason=f"could not take the run slot: {exc}", pid=None, pid_started=None)
+    try:
+        store.save(final)
+    except (OrchestratorError, OSError) as again:  # the caller still gets the record
+        get_logger("taskrun").error("run record not saved", run_id=final.run_id,
+                                    reason=final.reason, error=str(again))
+    return final
 
 
 def _on_error(service: Service, rc: ResourceConfig,
