@@ -16,7 +16,8 @@ whose answer was lost is sent again and recognised as a duplicate. A push the co
 calls malformed (400, 413) would block the queue forever: it moves to ``queue_dir/rejected``.
 
 Safe to share between threads and processes on a node: ``enqueue`` holds ``flock`` on
-``queue_dir/.seq.lock`` (numbering and writing, no network), ``flush`` holds
+``queue_dir/.seq.lock`` (numbering and writing, no network; a new client's cleanup of
+crashed writes holds it too), ``flush`` holds
 ``queue_dir/.lock`` while it delivers. A push is therefore queued at once even while another
 process is delivering (or waiting on an unreachable collector), and ``flush(deadline=...)``
 bounds how long a command-line caller (``svcmgr run``) waits for the delivery lock and
@@ -80,8 +81,7 @@ class PushClient:
         self.node = node or os.environ.get("ORCHESTRATOR_NODE") or socket.gethostname()
         self.timeout = timeout
         self.queue_dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.queue_dir.glob(".tmp-*"):  # a crash mid-write: never renamed
-            stale.unlink(missing_ok=True)
+        self._remove_crashed_writes()
 
     @classmethod
     def from_node_config(cls, config: Any, queue_dir: str | Path | None = None,
@@ -119,6 +119,13 @@ class PushClient:
             yield True
         finally:
             os.close(fd)  # releases the lock
+
+    def _remove_crashed_writes(self) -> None:
+        """Delete ``.tmp-*`` files a crash left mid-write, holding the lock every write holds:
+        without it, another process's write in flight would be deleted before its rename."""
+        with self._locked(".seq.lock"):
+            for stale in self.queue_dir.glob(".tmp-*"):
+                stale.unlink(missing_ok=True)
 
     def _queued(self) -> list[Path]:
         return sorted(p for p in self.queue_dir.glob("*.json") if p.name[0].isdigit())
