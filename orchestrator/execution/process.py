@@ -146,8 +146,9 @@ class RunningCommand:
         self._result: CommandResult | None = None
         self._request: tuple[str, float] | None = None
         self._partial = b""
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_w, False)
+        self._wake_r, wake_w = os.pipe()
+        self._wake_w: int | None = wake_w  # None once closed (under self._lock)
+        os.set_blocking(wake_w, False)
         try:
             self._pidfd: int | None = os.pidfd_open(proc.pid)
         except (AttributeError, OSError):
@@ -183,12 +184,12 @@ class RunningCommand:
         """
         if grace is None:
             grace = self.spec.kill_grace
-        with self._lock:
-            if self._done.is_set():
+        with self._lock:  # held while writing: the monitor closes the fd under it
+            if self._wake_w is None:
                 return
             self._request = (reason, max(0.0, grace))
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"x")
 
     # -- monitor thread -----------------------------------------------------------
 
@@ -243,10 +244,7 @@ class RunningCommand:
                 self._finish(interrupted="internal error while monitoring", timed_out=False,
                              ended_mono=time.monotonic(), ended_at=datetime.now(UTC))
         finally:
-            for fd in (self._read_fd, self._wake_r, self._wake_w, self._pidfd):
-                if fd is not None:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
+            self._close_fds()
             with contextlib.suppress(Exception):
                 self._log_file.close()  # type: ignore[attr-defined]
             self._done.set()
@@ -255,6 +253,16 @@ class RunningCommand:
                     self._on_exit(self._result)
                 except Exception:
                     log.exception("on_exit callback failed", pid=self.pid)
+
+    def _close_fds(self) -> None:
+        """Close the run's fds; the wake fd is first taken away under the lock, so a
+        ``terminate`` racing the end never writes to its number once reused by another file."""
+        with self._lock:
+            wake_w, self._wake_w = self._wake_w, None
+        for fd in (self._read_fd, self._wake_r, wake_w, self._pidfd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
     def _loop(self) -> None:
         spec = self.spec
