@@ -7,11 +7,38 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.config import types as t
 from orchestrator.config.errors import ConfigError, ConfigProblem
 from orchestrator.config.ini import IniSection, parse_ini
-from orchestrator.config.keywords import NODE_SECTIONS, keywords_of
+from orchestrator.config.keywords import NODE_SECTIONS, Keyword, keywords_of
 from orchestrator.config.service import _Resolver
 from orchestrator.paths import NodePaths, default_hostname
+
+
+def _to_device_path(text: str) -> str:
+    path = text.strip()
+    if not path.startswith("/"):
+        raise ValueError("expected an absolute path like /dev/watchdog")
+    return path
+
+
+# The kernel watchdog (docs/watchdog.md). Validated like every keyword (one ConfigProblem
+# naming file, keyword and value); kept here until they join the table in keywords.py.
+_WATCHDOG_KEYWORDS = (
+    Keyword("watchdog", "node", t.choice("off", "automatic", "required"), "off",
+            "Kernel watchdog armed by the fence keeper while it guards started services: off, "
+            "automatic (used if the device opens), required (guard nothing without it).",
+            scopable=False),
+    Keyword("watchdog_device", "node", _to_device_path, "/dev/watchdog",
+            "The watchdog device the fence keeper opens.", scopable=False),
+)
+
+
+def node_keywords(section_kind: str) -> dict[str, Keyword]:
+    """Every keyword allowed in a node.conf section of this kind, by name."""
+    table = keywords_of(section_kind)
+    table.update({k.name: k for k in _WATCHDOG_KEYWORDS if k.section == section_kind})
+    return table
 
 
 @dataclass(frozen=True)
@@ -31,6 +58,16 @@ class NodeConfig:
     @property
     def is_clustered(self) -> bool:
         return bool(self.zk_hosts)
+
+    @property
+    def watchdog(self) -> str:
+        """``[node] watchdog``: off, automatic or required."""
+        return str(self.sections.get("node", {}).get("watchdog") or "off")
+
+    @property
+    def watchdog_device(self) -> str:
+        """``[node] watchdog_device`` (default /dev/watchdog)."""
+        return str(self.sections.get("node", {}).get("watchdog_device") or "/dev/watchdog")
 
 
 def load_node_config(paths: NodePaths | None = None) -> NodeConfig:
@@ -53,7 +90,7 @@ def load_node_config(paths: NodePaths | None = None) -> NodeConfig:
     resolved: dict[str, Mapping[str, Any]] = {}
     for kind in NODE_SECTIONS:
         section = sections.get(kind, IniSection(kind, 0))
-        resolved[kind] = resolver.resolve_section(section, keywords_of(kind))
+        resolved[kind] = resolver.resolve_section(section, node_keywords(kind))
     for name, section in sections.items():
         if name not in NODE_SECTIONS:
             problems.append(ConfigProblem(str(path), section.line, name, None, None,
