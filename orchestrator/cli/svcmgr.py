@@ -165,10 +165,11 @@ def _cluster_view(node, svc) -> Iterator[None]:  # noqa: ANN001
     """Runs and run history go through the cluster: shared records, cluster-wide max_parallel."""
     from orchestrator.actions import cluster
     from orchestrator.runs import FileRunStore
-    from orchestrator.runs.cluster_store import ClusterRunStore
+    from orchestrator.runs.slot_reaper import ManualRunStore
 
     with cluster.connect(node) as coord:
-        svc.runs = ClusterRunStore(coord, svc.name, FileRunStore(svc.var / "runs"))
+        # its commands outlive svcmgr (their own session): so do their max_parallel slots
+        svc.runs = ManualRunStore(coord, svc.name, FileRunStore(svc.var / "runs"))
         lease = coord.lease_holder(svc.name)
         svc.clustered, svc.active_node = True, lease.node if lease else None
         yield

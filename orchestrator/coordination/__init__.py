@@ -20,7 +20,7 @@ from orchestrator.coordination.errors import (
     OutcomeUnknown,
     VersionConflict,
 )
-from orchestrator.coordination.states import Claim, ConnectionState, Lease
+from orchestrator.coordination.states import Claim, ConnectionState, Lease, RunSlot
 
 __all__ = [
     "AccessDenied",
@@ -40,5 +40,6 @@ __all__ = [
     "NotConnected",
     "NotLeaseHolder",
     "OutcomeUnknown",
+    "RunSlot",
     "VersionConflict",
 ]

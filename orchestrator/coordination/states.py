@@ -1,4 +1,4 @@
-"""Plain values that cross the package boundary: connection states, leases, claims."""
+"""Plain values that cross the package boundary: connection states, leases, claims, slots."""
 
 from __future__ import annotations
 
@@ -48,3 +48,13 @@ class Claim:
     claimed_at: float
     node_scoped: bool = False
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSlot:
+    """A persistent max_parallel slot indexed under a node: ``doc`` is the run holding it
+    (None when the slot is gone and only its index entry is left); ``version`` its znode's."""
+
+    path: str
+    doc: dict[str, Any] | None
+    version: int | None = None

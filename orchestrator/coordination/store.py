@@ -6,6 +6,7 @@ Names are checked rather than escaped, so a path in ZooKeeper reads like the con
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -19,6 +20,7 @@ CONFIGS = "/configs"
 SERVICES = "/services"
 LAYOUT = (NODES, CONFIGS, SERVICES)
 RUN_PREFIX = "run-"
+RUN_SLOTS = "/run-slots"  # per node: the persistent max_parallel slots its runs hold
 
 _NAME = re.compile(r"^[A-Za-z0-9_.:@+#=,~-]{1,200}$")
 
@@ -78,6 +80,17 @@ def job_state_path(svc: str, job: str, node: str | None = None) -> str:
 
 def runs_path(svc: str, job: str) -> str:
     return f"{job_path(svc, job)}/runs"
+
+
+def node_slots_path(node: str) -> str:
+    return f"{RUN_SLOTS}/{check_name('node', node)}"
+
+
+def slot_entry_path(node: str, slot_path: str) -> str:
+    """The node's index entry of a persistent run slot: named by a hash of the slot's path
+    (a slot path holds '/', a znode name cannot), so the entry is found again from the path."""
+    digest = hashlib.sha1(slot_path.encode()).hexdigest()
+    return f"{node_slots_path(node)}/{digest}"
 
 
 def encode(value: Any) -> bytes:
