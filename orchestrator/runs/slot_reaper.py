@@ -45,11 +45,19 @@ class ManualRunStore(ClusterRunStore):
 
 def reap_run_slots(coord: Any, node: str) -> list[str]:
     """Free ``node``'s persistent slots whose runner and command are both gone (call it on
-    ``node`` itself, where those pids mean something); one sentence per slot freed."""
+    ``node`` itself, where those pids mean something); one sentence per slot freed.
+
+    Never raises for ZooKeeper (the agent calls it from its cycle): what it could not read
+    or free waits for the next call."""
     from orchestrator.coordination import CoordinationError
 
+    try:
+        slots = coord.node_run_slots(node)
+    except CoordinationError as exc:
+        log.warning("run slots not reaped", node=node, error=str(exc))
+        return []
     freed = []
-    for slot in coord.node_run_slots(node):
+    for slot in slots:
         if slot.doc is None or slot.doc.get("node") != node:  # gone, or another run's now
             slot = RunSlot(slot.path, None)  # noqa: PLW2901 - only its index entry goes
         reason = _why_free(slot.doc)

@@ -125,3 +125,12 @@ def test_persistent_slots_survive_a_purge_and_count_against_ephemeral_ones(
     assert daemon.take_run_slot("web", "task#0", 2, {"run_id": "d2", "node": "n2"}) is None
     assert [s.doc["run_id"] for s in manual.node_run_slots("n1")] == ["m2"]
     assert daemon.node_run_slots("n2") == []  # ephemeral: not indexed
+
+
+def test_the_reaper_never_raises_for_zookeeper(coords: dict[str, Coordinator]) -> None:
+    """The agent calls it from its decision cycle: a lost connection is a log line, not a
+    cycle cut short."""
+    from orchestrator.runs.slot_reaper import reap_run_slots
+
+    coords["n1"].close()
+    assert reap_run_slots(coords["n1"], "n1") == []
