@@ -9,9 +9,10 @@ order, when the connection is back: never lost.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ class ClusterRunStore:
         self.svc = svc
         self.local = local
         self.slots: dict[str, str] = {}
+        self.unreleased: set[str] = set()  # runs over whose slot release failed
         self.pending = local.base / "pending-records.jsonl"
         self.lock = threading.Lock()
 
@@ -46,42 +48,60 @@ class ClusterRunStore:
     def note_command(self, record: RunRecord, pid: int, started: float | None) -> None:
         self.local.note_command(record, pid, started)
 
-    def save(self, record: RunRecord) -> None:
+    def recorded(self, rid: str, run_id: str) -> RunRecord | None:
+        return self.local.recorded(rid, run_id)
+
+    def save(self, record: RunRecord) -> bool:
+        """Like the file store's: False when the run had a final record already."""
         from orchestrator.coordination import CoordinationError
 
-        self.local.save(record)
-        slot = self.slots.pop(record.run_id, None)
+        written = self.local.save(record)
         with self.lock:
             try:
-                if slot:
-                    self.coord.release_run_slot(slot)
+                self._release(record.run_id)
+                if not written:  # a final record was there first (the fence keeper's)
+                    return False
                 self._flush()
                 self.coord.append_run_record(self.svc, record.rid, record.to_dict())
             except CoordinationError:
-                self._queue(record)
+                if record.run_id in self.slots:  # the run is over: its slot goes back later
+                    self.unreleased.add(record.run_id)
+                if written:
+                    queue_record(self.local.base, record)
+        return written
 
-    def _queue(self, record: RunRecord) -> None:
-        self.pending.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.pending, "a") as fh:
-            fh.write(json.dumps(record.to_dict()) + "\n")
+    def _release(self, run_id: str) -> None:
+        """Give the run's max_parallel slot back; kept (and retried at the next flush) until
+        ZooKeeper confirms it, so a failed release never leaks the slot."""
+        slot = self.slots.get(run_id)
+        if slot:
+            self.coord.release_run_slot(slot)
+            self.slots.pop(run_id, None)
 
     def _flush(self) -> None:
-        """Send records queued while ZooKeeper was out of reach, oldest first."""
-        if not self.pending.exists():
+        """Send records queued while ZooKeeper was out of reach, oldest first; give back the
+        slots whose release failed."""
+        for run_id in list(self.unreleased):
+            self._release(run_id)
+            self.unreleased.discard(run_id)
+        if not self.pending.exists():  # the common case: one stat, no lock
             return
-        lines = [ln for ln in self.pending.read_text().splitlines() if ln.strip()]
-        sent = 0
-        try:
-            for line in lines:
-                doc = json.loads(line)
-                self.coord.append_run_record(self.svc, doc["rid"], doc)
-                sent += 1
-        finally:
-            rest = lines[sent:]
-            if rest:
-                self.pending.write_text("\n".join(rest) + "\n")
-            else:
-                self.pending.unlink(missing_ok=True)
+        with _pending_lock(self.local.base):
+            if not self.pending.exists():
+                return
+            lines = [ln for ln in self.pending.read_text().splitlines() if ln.strip()]
+            sent = 0
+            try:
+                for line in lines:
+                    doc = json.loads(line)
+                    self.coord.append_run_record(self.svc, doc["rid"], doc)
+                    sent += 1
+            finally:
+                rest = lines[sent:]
+                if rest:
+                    self.pending.write_text("\n".join(rest) + "\n")
+                else:
+                    self.pending.unlink(missing_ok=True)
 
     def flush(self) -> None:
         from orchestrator.coordination import CoordinationError
@@ -105,3 +125,21 @@ class ClusterRunStore:
             if record.started_at is not None and record.ended_at is not None:
                 return record
         return None
+
+
+@contextlib.contextmanager
+def _pending_lock(base: Path) -> Iterator[None]:
+    """The queue is shared with the fence keeper (another process): one writer at a time."""
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".pending.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def queue_record(base: Path, record: RunRecord) -> None:
+    """Queue a record for ZooKeeper (sent, in order, by the agent's next flush)."""
+    with _pending_lock(base), open(base / "pending-records.jsonl", "a") as fh:
+        fh.write(json.dumps(record.to_dict()) + "\n")

@@ -30,8 +30,8 @@ class RunStore(Protocol):
         """Record a run as started; return the runs blocking it (then nothing is written)."""
         ...
 
-    def save(self, record: RunRecord) -> None:
-        """Record a finished (or never started) run."""
+    def save(self, record: RunRecord) -> bool | None:
+        """Record a finished (or never started) run (False: it had a final record already)."""
         ...
 
     def note_command(self, record: RunRecord, pid: int, started: float | None) -> None:
@@ -121,9 +121,29 @@ class FileRunStore:
             self._write(self._rid_dir(record.rid) / f"{record.run_id}.json", record)
         return []
 
-    def save(self, record: RunRecord) -> None:
+    def save(self, record: RunRecord) -> bool:
+        """Write the record; False when the run already has a final record (the first final
+        word wins: the fence keeper's 'interrupted' over a late 'failed' of its runner)."""
         with self._locked():
+            if record.status is not RunStatus.RUNNING and self._finished(record):
+                return False
             self._finish(record)
+        return True
+
+    def recorded(self, rid: str, run_id: str) -> RunRecord | None:
+        """The record of one run as stored, or None."""
+        try:
+            doc = json.loads((self._rid_dir(rid) / f"{run_id}.json").read_text())
+            return RunRecord.from_dict(doc)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _finished(self, record: RunRecord) -> bool:
+        try:
+            doc = json.loads((self._rid_dir(record.rid) / f"{record.run_id}.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return doc.get("status") not in (None, str(RunStatus.RUNNING))
 
     def note_command(self, record: RunRecord, pid: int, started: float | None) -> None:
         marker = self.base / "running" / f"{record.run_id}.json"
