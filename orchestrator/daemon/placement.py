@@ -56,6 +56,9 @@ class ServiceView:
     epoch: int  # current fencing epoch counter (0 = never active)
     alive: frozenset[str]
     loads: dict[str, float] = field(default_factory=dict)
+    # False when the lease names this node but an earlier session of it (an agent that
+    # died or was restarted): that lease expires soon and must not be acted under
+    lease_ours: bool = True
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,12 @@ def decide(view: ServiceView, me: str, started: bool, connected: bool) -> Decisi
                             f"over, {me} is no longer in its nodes")
         return Decision(Act.NOTHING, f"{view.name}: not a node of this service")
     target = view.target
+    if view.lease_node == me and not view.lease_ours:
+        if started:
+            return Decision(Act.STOP, f"{view.name}: stopping, the lease (epoch "
+                            f"{view.lease_epoch}) is an earlier agent session's of this node")
+        return Decision(Act.NOTHING, f"{view.name}: waiting for the lease of this node's "
+                        f"earlier agent session (epoch {view.lease_epoch}) to expire")
     if view.lease_node == me:
         return _as_holder(view, me, started)
     if view.lease_node is not None:

@@ -102,3 +102,14 @@ def test_holder_removed_from_nodes_stops_and_releases_the_lease():
     # even when its resources are already down: the lease must not stay stuck on it
     assert decide(v, "n1", False, True).act is Act.STOP_AND_RELEASE
     assert decide(view(nodes=("n2", "n3")), "n1", False, True).act is Act.NOTHING
+
+
+def test_a_lease_of_an_earlier_agent_session_of_this_node_is_not_acted_under():
+    # a restarted agent sees "n1 holds the lease": its previous session's, soon expired
+    v = view(lease_node="n1", lease_epoch=4, epoch=4, lease_ours=False)
+    d = decide(v, "n1", False, True)
+    assert d.act is Act.NOTHING and "earlier agent session" in d.sentence
+    d = decide(v, "n1", True, True)
+    assert d.act is Act.STOP and "earlier agent session" in d.sentence
+    assert decide(view(lease_node="n1", lease_epoch=4, epoch=4), "n1", False,
+                  True).act is Act.START
