@@ -1,0 +1,1 @@
+"""The node-local fence keeper and its kernel watchdog."""
