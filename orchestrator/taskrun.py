@@ -46,6 +46,9 @@ class TaskRun:
     # the daemon keeps the running command to terminate it on a relocation or a fence
     on_start: Callable[[Any], None] | None = None
     store: RunStore | None = None  # where the record goes; default: the service's own store
+    # the daemon hands the record to the node's fence keeper before anything starts; a
+    # reason returned refuses the run (the keeper could not be told: it could not stop it)
+    on_begin: Callable[[RunRecord], str | None] | None = None
 
 
 _IDENTITY: dict[int, tuple[int, float | None]] = {}
@@ -110,6 +113,9 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
         ids = ", ".join(r.run_id for r in blocking)
         return record_not_run(service, rc, run, RunStatus.REFUSED,
                                f"already running (max_parallel={rc['max_parallel']}: {ids})")
+    refused = run.on_begin(record) if run.on_begin is not None else None
+    if refused:
+        return _finish(store, record, RunStatus.REFUSED, None, refused)
     env = {"ORCHESTRATOR_RUN_ID": run_id, "ORCHESTRATOR_ORIGIN": run.origin}
     if run.scheduled_at:
         env["ORCHESTRATOR_SCHEDULED_AT"] = run.scheduled_at.isoformat()
@@ -212,5 +218,7 @@ def _on_error(service: Service, rc: ResourceConfig,
 def _finish(store: RunStore, record: RunRecord, status: RunStatus, exit_code: int | None,
             reason: str | None) -> RunRecord:
     final = replace(record.finished(status, exit_code=exit_code, reason=reason), pid=None)
-    store.save(final)
+    if store.save(final) is False:  # the fence keeper had the first word: say what it said
+        recorded = getattr(store, "recorded", None)
+        return (recorded(record.rid, record.run_id) if recorded else None) or final
     return final

@@ -24,6 +24,7 @@ from orchestrator.config.errors import ConfigError
 from orchestrator.config.node import NodeConfig
 from orchestrator.config.service import parse_service
 from orchestrator.daemon.fencing import FenceClock, default_fence_delay
+from orchestrator.daemon.heartbeat import Heartbeat
 from orchestrator.daemon.placement import Act, Decision, ServiceView, Target, decide
 from orchestrator.daemon.scheduler import Scheduler
 from orchestrator.service import Service
@@ -38,6 +39,11 @@ STATUS_EVERY = 10.0
 # ZooKeeper reads a second
 REREAD_EVERY = 300.0
 PUBLISH_UNCHANGED_EVERY = 60.0  # an unchanged instance status is re-written this often
+BEAT_EVERY = 0.2  # the loop shows it is alive this often (the fence keeper's deadlines)
+# a resource start or stop counts as the loop being alive for at most this long
+ACTION_BUSY = 600.0
+# tests: while the file this names exists the decision loop blocks (a stuck loop)
+BLOCK_LOOP_ENV = "ORCHESTRATOR_TEST_BLOCK_LOOP"
 
 
 def node_facts(address: str | None = None) -> dict[str, Any]:
@@ -98,6 +104,8 @@ class Agent:
         self.scheduler = Scheduler(self)
         self.caught_up = False  # local configs of services deleted while we were away: gone
         self.dirty: set[str] = set()  # services whose cluster documents changed (watches)
+        self.keeper: Any = None  # the node's fence keeper (clustered only)
+        self.heartbeat = Heartbeat(None, self.fence_deadline, self.fence.delay, self.stop_event)
 
     # ------------------------------------------------------------------ process
 
@@ -126,16 +134,78 @@ class Agent:
             finally:
                 self.scheduler.interrupt_all("the node agent is shutting down")
             return 0
+        self.attach_keeper()
         self.connect()
+        self.heartbeat.start()
         self.scheduler.start()
+        from orchestrator.daemon import sdnotify
+
+        sdnotify.notify("READY=1")
         try:
-            while not self.stop_event.is_set():
-                self.cycle_safely()
-                self.wake.wait(self.next_wait())
-                self.wake.clear()
+            self.loop()
         finally:
             self.shutdown()
         return 0
+
+    def loop(self) -> None:
+        """Decide every ``loop_wait`` (sooner when a watch wakes us); beat in between."""
+        next_cycle = 0.0
+        block = os.environ.get(BLOCK_LOOP_ENV)
+        while not self.stop_event.is_set():
+            self.heartbeat.beat()
+            while block and os.path.exists(block) and not self.stop_event.is_set():
+                time.sleep(0.05)  # the test hook: stuck, no beat
+            if self.wake.is_set() or time.monotonic() >= next_cycle:
+                self.wake.clear()
+                self.cycle_safely()
+                next_cycle = time.monotonic() + self.next_wait()
+            self.wake.wait(max(0.0, min(BEAT_EVERY, next_cycle - time.monotonic())))
+
+    # ------------------------------------------------------------------ fence keeper
+
+    def attach_keeper(self) -> None:
+        """Find (or start) this node's fence keeper before anything starts here, and hear
+        what it fenced while no agent was there."""
+        from orchestrator.daemon import sdnotify
+        from orchestrator.fence.link import KeeperLink, KeeperUnavailable
+
+        self.keeper = KeeperLink(self.node.paths.root, self.me,
+                                 task_grace=max(0.2, self.session_timeout / 4),
+                                 on_fenced=self.on_fenced)
+        self.heartbeat = Heartbeat(self.keeper, self.fence_deadline, self.fence.delay,
+                                   self.stop_event, notify=sdnotify.notify)
+        while not self.stop_event.is_set():
+            try:
+                self.keeper.connect()
+                break
+            except KeeperUnavailable as exc:
+                log.error(f"node {self.me}: {exc}; retrying (nothing starts without it)")
+                self.stop_event.wait(1.0)
+        log.info(f"node {self.me}: fence keeper pid {self.keeper.keeper_pid} guards this node")
+
+    def fence_deadline(self) -> float | None:
+        """When the keeper must fence unless renewed: last ZooKeeper answer + fence delay."""
+        if self.coord is None:
+            return None
+        return self.coord.last_heard + self.fence.delay
+
+    def on_fenced(self, reports: list[dict[str, Any]]) -> None:
+        """The keeper fenced what an agent (this one, hung or stopped, or a dead one before
+        it) started here: none of it runs any more; placement decides what comes back."""
+        for report in reports:
+            services = sorted(report.get("services") or {})
+            log.warning(f"node {self.me}: the fence keeper fenced agent "
+                        f"{report.get('agent_pid')} at {report.get('at')} ({report.get('why')}): "
+                        f"stopped {', '.join(services) or 'no service'}, interrupted "
+                        f"{len(report.get('tasks') or [])} task(s)")
+            if self.keeper is not None:
+                self.keeper.forget_fenced(report)
+            for name in services:
+                rt = self.runtimes.get(name)
+                if rt is not None and report.get("agent_pid") == os.getpid():
+                    rt.started = False
+                    self.dirty.add(name)
+        self.wake.set()
 
     def connect(self) -> None:
         from orchestrator.coordination import Coordinator, NotConnected
@@ -186,6 +256,8 @@ class Agent:
         for rt in self.runtimes.values():
             if rt.started and rt.service is not None:
                 self.stop_resources(rt, f"{rt.name}: stopping, the node agent is shutting down")
+        if self.keeper is not None:
+            self.keeper.bye()  # stopped cleanly: nothing for the keeper to fence
         if self.coord is not None:
             with contextlib.suppress(Exception):
                 self.coord.close()
@@ -213,6 +285,9 @@ class Agent:
         if now - self.facts_at >= FACTS_EVERY:
             self.coord.register_node(node_facts(self.node.get("node", "address")))
             self.facts_at = now
+            from orchestrator.runs.slot_reaper import reap_run_slots
+
+            reap_run_slots(self.coord, self.me)  # manual runs' slots whose command is gone
         nodes = self.coord.nodes()
         alive = frozenset(nodes)
         loads = {n: float(f.get("load_avg", 0.0)) for n, f in nodes.items()}
@@ -223,6 +298,7 @@ class Agent:
         for gone in set(self.runtimes) - names:
             self.forget(self.runtimes[gone])
         for name in sorted(names):
+            self.heartbeat.beat()  # a pass over 1,000 services is progress, not a hang
             rt = self.runtimes.setdefault(name, Runtime(name))
             if name not in self.watched:
                 changed = self.changed_callback(name)
@@ -269,7 +345,12 @@ class Agent:
             name=rt.name, nodes=rt.service.config.nodes, orchestrate=defaults["orchestrate"],
             placement=defaults["placement"], target=Target.from_doc(rt.target),
             lease_node=lease.node if lease else None, lease_epoch=lease.epoch if lease else None,
-            epoch=rt.epoch, alive=alive, loads=loads)
+            epoch=rt.epoch, alive=alive, loads=loads, lease_ours=self.lease_ours(rt))
+
+    def lease_ours(self, rt: Runtime) -> bool:
+        """Is the lease in the view this session's? (not an earlier agent's of this node)"""
+        lease, mine = rt.lease, self.leases.get(rt.name)
+        return lease is None or (mine is not None and mine.epoch == lease.epoch)
 
     def say(self, rt: Runtime, decision: Decision) -> None:
         if decision.sentence != rt.last_sentence:
@@ -310,17 +391,24 @@ class Agent:
         from orchestrator.actions import lifecycle
 
         assert rt.service is not None
-        code = lifecycle.start(rt.service)
+        refused = self.keeper.guard(rt.name, rt.text or "") if self.keeper else None
+        if refused is None:
+            with self.heartbeat.busy(ACTION_BUSY):
+                code = lifecycle.start(rt.service)
+        else:
+            code = 1
         if code == 0:
             rt.started = True
             self.scheduler.wake.set()  # tasks due now run now, not at the scheduler's next tick
             log.info(f"{rt.name}: started here", svc=rt.name)
             self.publish(rt, force=True)
             return
-        reason = "start failed on this node (see the service log)"
+        reason = ("start failed on this node (see the service log)" if refused is None
+                  else f"not started: {refused}")
         log.error(f"{rt.name}: {reason}; releasing the lease so the next candidate can take it",
                   svc=rt.name)
-        lifecycle.stop(rt.service)
+        if refused is None:
+            self.stop_and_unguard(rt)
         rt.started = False
         self.leases.pop(rt.name, None)
         self.coord.update_target(
@@ -329,17 +417,27 @@ class Agent:
         self.publish(rt, force=True)
 
     def stop_resources(self, rt: Runtime, sentence: str) -> None:
-        from orchestrator.actions import lifecycle
 
         if rt.service is None:
             return
         rt.started = False  # first: the scheduler starts nothing more for this service
         self.scheduler.interrupt(rt.name, sentence)  # tasks stop before the resources do
-        code = lifecycle.stop(rt.service)
-        if code != 0:
+        if self.stop_and_unguard(rt) != 0:
             log.error(f"{rt.name}: stop failed here", svc=rt.name)
         with contextlib.suppress(Exception):
             self.publish(rt, force=True)
+
+    def stop_and_unguard(self, rt: Runtime) -> int:
+        """Stop the resources; once stopped the keeper need not guard them any more (after a
+        failed stop it still does: it tries again if this agent dies)."""
+        from orchestrator.actions import lifecycle
+
+        assert rt.service is not None
+        with self.heartbeat.busy(ACTION_BUSY):
+            code = lifecycle.stop(rt.service)
+        if code == 0 and self.keeper is not None:
+            self.keeper.unguard(rt.name)
+        return code
 
     def fence_now(self) -> None:
         self.fence.fenced = True
@@ -348,9 +446,19 @@ class Agent:
                     f"{self.fence.delay:g}s; fencing: stopping "
                     f"{', '.join(rt.name for rt in held) or 'nothing'} before the session can "
                     "expire")
-        self.scheduler.interrupt_all("fenced: ZooKeeper connection suspended")
+        reason = "fenced: ZooKeeper connection suspended"
+        report = self.keeper.fence(reason) if self.keeper is not None else None
+        if report is not None:  # the keeper stopped the tasks and resources it guards
+            for rt in held:
+                if rt.name in (report.get("services") or {}):
+                    rt.started = False
+        self.scheduler.interrupt_all(reason)
         for rt in held:
-            self.stop_resources(rt, f"{rt.name}: fenced")
+            if rt.started:  # not guarded (no keeper): stopped here
+                self.stop_resources(rt, f"{rt.name}: fenced")
+            else:
+                with contextlib.suppress(Exception):
+                    self.publish(rt, force=True)
 
     # ------------------------------------------------------------------ configs, status
 
@@ -384,6 +492,11 @@ class Agent:
         rt.service = Service(cfg, self.node)
         if first:
             rt.started = self.locally_started(rt.service)
+            if rt.started and self.keeper is not None:  # found up: guarded like any start
+                self.keeper.guard(rt.name, text)
+        elif rt.started and self.keeper is not None:  # the keeper stops it as configured now
+            self.keeper.guard(rt.name, text)
+        self.run_store(rt.name)  # records a fence queued for ZooKeeper are sent from it
         self.scheduler.load(rt)
 
     @staticmethod
@@ -403,6 +516,8 @@ class Agent:
             try:
                 rt.service = service_mod.load(self.node, name)
                 rt.started = self.locally_started(rt.service)
+                if rt.started and self.keeper is not None:
+                    self.keeper.guard(name, self.node.paths.service_conf(name).read_text())
             except Exception as exc:  # noqa: BLE001 - an unreadable orphan is still removed
                 log.warning(f"{name}: stale local config unreadable ({exc}); removing it",
                             svc=name)

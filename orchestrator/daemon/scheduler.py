@@ -411,15 +411,29 @@ class Scheduler:
             tlog.info(f"skipped: {reason}")
             return
         run_id_box: dict[str, Any] = {}
+        keeper = self.agent.keeper
+
+        def on_begin(begun: RunRecord) -> str | None:
+            run_id_box["run_id"] = begun.run_id
+            if keeper is not None and not keeper.task(begun.run_id, entry.svc, begun.to_dict()):
+                return ("the node's fence keeper does not answer: it could not stop this run "
+                        "if the agent died")
+            return None
 
         def on_start(handle: Any) -> None:
             run_id_box["handle"] = handle
             entry.running[id(handle)] = handle
+            if keeper is not None:
+                keeper.task_pid(run_id_box["run_id"], handle.pid, handle.run_token)
             if not self.may_run(entry):  # the service began stopping while this one started
                 handle.terminate("the service is stopping on this node", grace=2.0)
 
-        run.on_start = on_start
-        record = execute(svc, rc, run, log=lambda level, msg: getattr(tlog, level)(msg))
+        run.on_begin, run.on_start = on_begin, on_start
+        try:
+            record = execute(svc, rc, run, log=lambda level, msg: getattr(tlog, level)(msg))
+        finally:
+            if keeper is not None and "run_id" in run_id_box:
+                keeper.task_done(run_id_box["run_id"])
         handle = run_id_box.get("handle")
         if handle is not None:
             entry.running.pop(id(handle), None)

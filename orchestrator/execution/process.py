@@ -168,6 +168,11 @@ class RunningCommand:
     def done(self) -> bool:
         return self._done.is_set()
 
+    @property
+    def run_token(self) -> str | None:
+        """The value of ``ORCHESTRATOR_RUN_TOKEN`` every process of the run inherits."""
+        return self._tree.run_token
+
     def wait(self, timeout: float | None = None) -> CommandResult:
         """Block until the run is over; raise ``TimeoutError`` if ``timeout`` passes first."""
         if not self._done.wait(timeout):

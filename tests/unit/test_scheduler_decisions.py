@@ -100,6 +100,7 @@ class FakeAgent:
         self.leases: dict[str, FakeLease] = {}
         self.last: dict[tuple[str, str], datetime] = {}
         self.store = FakeStore()
+        self.keeper = None  # no fence keeper in these decisions
 
     def coord_connected(self) -> bool:
         return self.coord is not None and self.coord.connected
