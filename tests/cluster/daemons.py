@@ -75,7 +75,13 @@ class Node:
                if k not in ("ORCHESTRATOR_ZK", "ORCHESTRATOR_NODE", "ORCHESTRATOR_ROOT")}
         env["ORCHESTRATOR_ROOT"] = str(self.root)
         env["ORCHESTRATOR_LOG_FORMAT"] = "console"
+        env["ORCHESTRATOR_TEST_BLOCK_LOOP"] = str(self.block_file)
         return env
+
+    @property
+    def block_file(self) -> Path:
+        """While this file exists the node's decision loop is stuck (the agent's test hook)."""
+        return self.root / "block-loop"
 
     def conf_path(self, svc: str) -> Path:
         return self.root / "etc" / "orchestrator" / "services" / f"{svc}.conf"
@@ -135,13 +141,54 @@ class Cluster:
         return {n for n, i in self.status(name)["nodes"].items() if i["state"] == "up"}
 
     def kill(self, name: str) -> None:
-        """SIGKILL a node's daemon (a crash: its resources stay as they are)."""
+        """SIGKILL a node's agent alone (the OOM killer's pick): its fence keeper, apps and
+        tasks live on, and the keeper stops what the agent started."""
         node = self.nodes[name]
         if node.proc is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(node.proc.pid, signal.SIGKILL)
             node.proc.wait(10)
         self._close_log(node)
+
+    def crash(self, name: str) -> None:
+        """The whole node dies: its agent and its fence keeper together (the app's marker
+        file stays: the test removes it if it wants the app gone too)."""
+        self.kill_keeper(name)
+        self.kill(name)
+
+    def keeper_pid(self, name: str) -> int | None:
+        """The pid of the node's fence keeper while it runs."""
+        path = self.nodes[name].root / "var" / "lib" / "orchestrator" / "fence" / "keeper.pid"
+        try:
+            pid = int(path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if b"orchestrator.fence.keeper" not in fh.read():
+                    return None
+        except OSError:
+            return None
+        return pid
+
+    def kill_keeper(self, name: str) -> None:
+        pid = self.keeper_pid(name)
+        if pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: self.keeper_pid(name) is None, 10, what=f"{name}'s keeper gone")
+
+    def pause(self, name: str) -> None:
+        """SIGSTOP the agent (a hung process); ``resume`` continues it."""
+        proc = self.nodes[name].proc
+        assert proc is not None
+        os.kill(proc.pid, signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        proc = self.nodes[name].proc
+        assert proc is not None
+        os.kill(proc.pid, signal.SIGCONT)
 
     def stop(self, name: str, timeout: float = 20.0) -> int | None:
         """SIGTERM a node's daemon and wait for it (it stops what it runs); its exit code."""
@@ -164,7 +211,10 @@ class Cluster:
 
     def close(self) -> None:
         for name, node in self.nodes.items():
+            self.kill_keeper(name)  # first: it would fence the agent killed next
             if node.alive:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(node.proc.pid, signal.SIGCONT)  # a paused one dies too
                 self.kill(name)
             # what a killed daemon left running: our app only leaves a marker file
         self.kill_strays()

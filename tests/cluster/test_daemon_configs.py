@@ -88,7 +88,7 @@ def test_freeze_blocks_failover(make_cluster):
     c.svc("n2", "svc1", "freeze", check=True)
     assert c.svc_status("svc1")["frozen"] is True
     assert c.status("n3")["services"]["svc1"]["frozen"] is True
-    c.kill("n1")
+    c.crash("n1")
     (c.markers / "n1.up").unlink()  # n1 is gone for good, its app with it
     # well past the session timeout: nobody takes it
     wait_until(lambda: "n1" not in c.up_members("n2"), 10, what="n1 gone")

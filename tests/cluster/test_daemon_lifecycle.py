@@ -45,7 +45,7 @@ def test_orchestrate_start_places_but_does_not_fail_over(make_cluster):
     c.wait_joined()
     c.create("svc1", c.ha_config(orchestrate="start"))
     c.wait_up_only_on("n1")
-    c.kill("n1")
+    c.crash("n1")
     (c.markers / "n1.up").unlink()
     wait_until(lambda: "n1" not in c.up_members("n2"), 10, what="n1 gone")
     time.sleep(2)
@@ -67,7 +67,7 @@ def test_failover_skips_dead_nodes_and_switch_to_a_dead_node_is_refused(make_clu
     res = c.svc("n3", "svc1", "switch", "--to", "n2")
     assert res.returncode == 1 and "n2" in res.stderr and "down" in res.stderr
     assert c.up_nodes() == {"n1"}
-    c.kill("n1")
+    c.crash("n1")
     (c.markers / "n1.up").unlink()
     c.wait_up_only_on("n3", timeout=10)
 

@@ -61,7 +61,7 @@ def test_tasks_follow_switch_and_sigkill_exactly_once(make_cluster):
     time.sleep(3)
 
     # SIGKILL of the active node: the next runs happen on the new node (n1 or n3)
-    c.kill("n2")
+    c.crash("n2")
     (c.markers / "n2.up").unlink()  # its app dies with it
     t_kill = time.time()
     wait_until(lambda: any(r.ts > t_kill and r.node != "n2" for r in read_runs(every)), 10,
