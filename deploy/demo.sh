@@ -30,10 +30,21 @@ cleanup() {
         for _ in $(seq 100); do kill -0 "${PID[$n]}" 2>/dev/null || break; sleep 0.1; done
         kill -KILL -- "-${PID[$n]}" 2>/dev/null || true   # its process group, if it lingered
     done
+    # each node's fence keeper leaves after its agent's graceful goodbye; any other goes now
+    local keepers="" k
+    for n in $NODES; do
+        k=$(cat "$DEMO/$n/var/lib/orchestrator/fence/keeper.pid" 2>/dev/null || true)
+        [ -n "$k" ] && grep -q orchestrator.fence.keeper "/proc/$k/cmdline" 2>/dev/null && keepers="$keepers $k"
+    done
+    for k in $keepers; do
+        for _ in $(seq 50); do kill -0 "$k" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$k" 2>/dev/null || true
+    done
     "$BIN/python" -m orchestrator.devtools.zookeeper stop --dir "$DEMO/zk" 2>/dev/null || true
     rm -f "$DEMO"/markers/*.up
     local left
     left=$(for n in "${!PID[@]}"; do kill -0 "${PID[$n]}" 2>/dev/null && echo "${PID[$n]}"; done || true)
+    for k in $keepers; do sleep 0.1; kill -0 "$k" 2>/dev/null && left="$left $k"; done
     if [ -f "$DEMO/zk/zookeeper.pid" ]; then left="$left $(cat "$DEMO/zk/zookeeper.pid")"; fi
     left=$(echo $left)
     if [ -n "$left" ]; then
@@ -155,20 +166,23 @@ nodemgr n1 status
 say "the daemon runs the tasks on the active node: waiting ${WAIT}s"
 pause "$WAIT"
 
-say "failover: SIGKILL of n2's agent (the active node)"
-kill -KILL -- "-${PID[n2]}"
+say "failover: SIGKILL of n2's agent alone (the active node; its app and node live on)"
+kill -KILL "${PID[n2]}"
 wait "${PID[n2]}" 2>/dev/null || true
 unset 'PID[n2]'
-rm -f "$DEMO/markers/n2.up"   # the node is gone, its app with it
 t0=$SECONDS
 now=$(wait_active n3 not:n2 15)
 echo "$SVC failed over to $now in about $((SECONDS - t0)) s (session timeout 2 s)"
+echo "n2's fence keeper stopped the app there first (never up on two nodes):"
+grep -E "fencing agent|fenced agent|app#0 .*rm -f" "$DEMO/n2.log" | tail -3
+echo "app up on: $(cd "$DEMO/markers" && ls *.up 2>/dev/null | sed 's/.up$//' | tr '\n' ' ')"
 nodemgr n3 status
 svcmgr n3 -s "$SVC" print status
 
-say "n2 comes back and rejoins (the service stays where it is)"
+say "n2's agent comes back, finds its fence keeper and what it did, rejoins (the service stays where it is)"
 start_daemon n2
 pause 3
+grep -E "the fence keeper fenced agent" "$DEMO/n2.log" | tail -1
 nodemgr n2 status
 
 say "tasks keep running on the new active node: waiting ${WAIT}s"

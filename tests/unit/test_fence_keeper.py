@@ -230,3 +230,40 @@ def test_required_watchdog_missing_refuses_to_guard(node, tmp_path):
     assert reply["ok"] is False and "watchdog is required" in reply["error"]
     agent_sock.close()
     keeper_sock.close()
+
+
+def test_the_keeper_pets_the_watchdog_while_it_guards_and_disarms_after(node, tmp_path):
+    """Against a FIFO, never a real watchdog device (it would reset the machine)."""
+    from orchestrator.fence.watchdog import Watchdog
+
+    fifo = tmp_path / "watchdog"
+    os.mkfifo(fifo)
+    got = bytearray()
+
+    def read() -> None:
+        with open(fifo, "rb") as fh:  # opening blocks until the keeper arms the watchdog
+            while chunk := fh.read(1):
+                got.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    time.sleep(0.1)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(wire.address(node.paths.root))
+    listener.listen(4)
+    k = Keeper(node, Watchdog("automatic", str(fifo)))
+    thread = threading.Thread(target=k.serve, args=(listener,), daemon=True)
+    thread.start()
+    try:
+        link = KeeperLink(node.paths.root, "n1")
+        assert link.guard("svc1", service_config(tmp_path)) is None
+        assert link.status()["watchdog"]["mode"] == "automatic"
+        wait_for(lambda: got.count(b"1") >= 3, what="keepalives")
+        link.unguard("svc1")
+        reader.join(5)
+        assert got.endswith(b"V"), bytes(got)  # the magic close: nothing guarded any more
+        link.bye()
+    finally:
+        k.stopping = True
+        thread.join(5)
+        listener.close()
