@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from orchestrator.log import get_logger
 
 if TYPE_CHECKING:
-    from orchestrator.collector.client import FlushResult, PushClient
-    from orchestrator.collector.courier import Courier
     from orchestrator.config.node import NodeConfig
+    from orchestrator.push.client import FlushResult, PushClient
+    from orchestrator.push.courier import Courier
     from orchestrator.runs import RunRecord
     from orchestrator.service import Service
 
@@ -125,7 +125,7 @@ def push_run_records(node: NodeConfig, records: Sequence[RunRecord],
     """
     if not records or not node.get("collector", "url"):
         return None  # and the client (urllib) is not even imported
-    from orchestrator.collector.client import PushClient
+    from orchestrator.push.client import PushClient
 
     try:
         client = PushClient.from_node_config(node, timeout=budget)

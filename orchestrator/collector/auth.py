@@ -15,8 +15,7 @@ from pathlib import Path
 
 from orchestrator.collector.model import valid_name
 from orchestrator.errors import UsageError
-
-CLUSTER_HEADER = "X-Cluster"
+from orchestrator.push_protocol import CLUSTER_HEADER
 
 
 def parse_token_pair(text: str, where: str) -> tuple[str, str]:

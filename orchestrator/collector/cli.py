@@ -15,7 +15,7 @@ import threading
 from types import FrameType
 
 from orchestrator import log
-from orchestrator.cli.common import ArgParser, guarded
+from orchestrator.cliutil import ArgParser, guarded
 from orchestrator.collector.auth import load_tokens
 from orchestrator.collector.retention import DEFAULT_DAYS, Pruner
 from orchestrator.collector.server import Collector, CollectorServer

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from orchestrator.push_protocol import KINDS
 from orchestrator.runs.record import RunStatus
 
-KINDS = ("nodes", "status", "config", "resinfo", "runs", "compliance")
 STATUS_WORDS = frozenset({"up", "down", "warn", "n/a", "undef", "stdby up", "stdby down"})
 COMPLIANCE_STATUSES = frozenset({"ok", "nok", "n/a", "error"})
 COMPLIANCE_ACTIONS = frozenset({"check", "fix"})

@@ -17,10 +17,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from orchestrator.collector import auth
-from orchestrator.collector.model import KINDS, PushError, parse_push
+from orchestrator.collector.model import PushError, parse_push
 from orchestrator.collector.store import CollectorStore, StoreError
 from orchestrator.collector.web import render_page
 from orchestrator.log import get_logger
+from orchestrator.push_protocol import CLUSTER_HEADER, KINDS, PUSH_PATH
 
 MAX_BODY = 16 * 1024 * 1024
 MAX_LIMIT = 1000
@@ -106,7 +107,7 @@ class Handler(BaseHTTPRequestHandler):
         refused = auth.check(self.server.collector.tokens, cluster, token)
         if refused == 401:
             raise HTTPError(401, "missing credentials: send Authorization: Bearer <token> and "
-                                 f"{auth.CLUSTER_HEADER}: <cluster>",
+                                 f"{CLUSTER_HEADER}: <cluster>",
                             {"WWW-Authenticate": challenge})
         if refused == 403:
             raise HTTPError(403, f"bad token for cluster {cluster!r}")
@@ -126,10 +127,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _post(self) -> None:
         path = urlsplit(self.path).path.rstrip("/")
-        prefix = "/api/v1/push/"
-        if not path.startswith(prefix):
+        if not path.startswith(PUSH_PATH):
             raise HTTPError(404, f"no such endpoint: POST {path}")
-        kind = path[len(prefix):]
+        kind = path[len(PUSH_PATH):]
         if kind not in KINDS:
             raise HTTPError(404, f"unknown push kind {kind!r}; kinds: {', '.join(KINDS)}")
         cluster = self._authenticated_cluster('Bearer realm="orchestrator-collector"')

@@ -598,7 +598,7 @@ class Agent:
     def collector(self) -> Any:
         """The node's PushClient, or None when no [collector] url/token is configured."""
         if not hasattr(self, "_collector"):
-            from orchestrator.collector.client import PushClient
+            from orchestrator.push.client import PushClient
 
             self._collector = PushClient.from_node_config(self.node)
         return self._collector
@@ -609,7 +609,7 @@ class Agent:
             client = self.collector()
             self._courier = None
             if client is not None:
-                from orchestrator.collector.courier import Courier
+                from orchestrator.push.courier import Courier
 
                 self._courier = Courier(client, self.stop_event)
                 self._courier.start()

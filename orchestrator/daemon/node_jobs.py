@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 if TYPE_CHECKING:
-    from orchestrator.collector.client import PushClient
     from orchestrator.config.node import NodeConfig
+    from orchestrator.push.client import PushClient
     from orchestrator.schedule import Schedule
 
 log = structlog.get_logger()

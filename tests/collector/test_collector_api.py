@@ -6,7 +6,7 @@ from pathlib import Path
 
 from collector_support import TOKENS, CollectorProcess, get, http, push
 
-from orchestrator.collector import PushClient
+from orchestrator.push import PushClient
 from orchestrator.runs.record import RunRecord, RunStatus, new_run_id
 
 

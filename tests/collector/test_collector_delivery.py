@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from collector_support import TOKENS, CollectorProcess, get
 
-from orchestrator.collector import PushClient
+from orchestrator.push import PushClient
 
 
 def _run(i: int) -> dict[str, object]:
@@ -107,7 +107,7 @@ def test_client_from_node_conf(collector: CollectorProcess, tmp_path: Path,
 
 def test_courier_queues_without_waiting_and_delivers_after_an_outage(
         collector: CollectorProcess, tmp_path: Path) -> None:
-    from orchestrator.collector.courier import Courier
+    from orchestrator.push.courier import Courier
 
     stop = threading.Event()
     c = PushClient(collector.url, TOKENS["alpha"], "alpha", tmp_path / "queue", node="n1",

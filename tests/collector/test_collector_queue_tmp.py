@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from orchestrator.collector import PushClient
+from orchestrator.push import PushClient
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 # written and not yet renamed (told on stdout), until a line arrives on stdin.
 WRITER = """
 import sys, tempfile
-import orchestrator.collector.client as client
+import orchestrator.push.client as client
 
 real, calls = tempfile.mkstemp, []
 

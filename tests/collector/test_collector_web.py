@@ -14,9 +14,9 @@ from collector_support import TOKENS, CollectorProcess
 
 from orchestrator.builtins.asset import asset_facts
 from orchestrator.builtins.push import push_asset
-from orchestrator.collector import PushClient
 from orchestrator.config.node import load_node_config
 from orchestrator.paths import NodePaths
+from orchestrator.push import PushClient
 
 
 class _Rows(HTMLParser):

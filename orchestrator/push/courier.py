@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 if TYPE_CHECKING:
-    from orchestrator.collector.client import PushClient
+    from orchestrator.push.client import PushClient
 
 log = structlog.get_logger()
 

@@ -42,11 +42,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.collector.auth import CLUSTER_HEADER
-from orchestrator.collector.model import KINDS
 from orchestrator.log import get_logger
+from orchestrator.push_protocol import CLUSTER_HEADER, KINDS, PUSH_PATH
 
-log = get_logger("collector.client")
+log = get_logger("push.client")
 _REJECT_STATUSES = frozenset({400, 413})
 
 
@@ -234,7 +233,7 @@ class PushClient:
             return None
         data = json.dumps({k: body[k] for k in ("node", "seq", "items")}).encode()
         request = urllib.request.Request(
-            f"{self.url}/api/v1/push/{kind}", data=data, method="POST",
+            f"{self.url}{PUSH_PATH}{kind}", data=data, method="POST",
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}",
                      CLUSTER_HEADER: self.cluster})
         try:
