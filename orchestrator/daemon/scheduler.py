@@ -421,7 +421,7 @@ class Scheduler:
             return None
 
         def on_start(handle: Any) -> None:
-            run_id_box["handle"] = handle
+            run_id_box.setdefault("handles", []).append(handle)  # each hook's, the command's
             entry.running[id(handle)] = handle
             if keeper is not None:
                 keeper.task_pid(run_id_box["run_id"], handle.pid, handle.run_token)
@@ -434,8 +434,7 @@ class Scheduler:
         finally:
             if keeper is not None and "run_id" in run_id_box:
                 keeper.task_done(run_id_box["run_id"])
-        handle = run_id_box.get("handle")
-        if handle is not None:
+        for handle in run_id_box.get("handles", []):
             entry.running.pop(id(handle), None)
         tlog.info(f"scheduled run {record.run_id} for {slot_key(slot)}: {record.status}"
                   + (f" ({record.reason})" if record.reason else ""))
