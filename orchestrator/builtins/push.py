@@ -27,8 +27,15 @@ log = get_logger("collector.push")
 CLI_PUSH_BUDGET = 2.0  # seconds svcmgr run may spend on the collector, at most
 
 
+def target_frozen(target: Any) -> bool:
+    """Whether a service's cluster target (its ZooKeeper document, None standalone) says
+    frozen: ``svcmgr freeze`` sets it, and only a cluster has one."""
+    return bool((target or {}).get("frozen", False))
+
+
 def status_item(svc: Service, frozen: bool = False, inst: Any = None) -> dict[str, Any]:
-    """The status push item; ``inst`` reuses a status just evaluated (check commands run once)."""
+    """The status push item; ``inst`` reuses a status just evaluated (check commands run once);
+    ``frozen`` is the target's flag (``target_frozen``)."""
     if inst is None:
         from orchestrator.resources.instance import instance_status
 

@@ -66,6 +66,9 @@ def validate_config(node: NodeConfig, svcname: str) -> int:
 
 
 def status_dict(svc: Service) -> dict[str, Any]:
+    """A standalone instance's status. A clustered node never comes here: its ``print
+    status`` is ``actions.cluster.service_status``, whose ``frozen`` is the cluster target's.
+    Standalone, nothing can be frozen (``svcmgr freeze`` needs a cluster, exit 2)."""
     from orchestrator.resources.instance import instance_status
 
     inst = instance_status(svc)
@@ -74,7 +77,7 @@ def status_dict(svc: Service) -> dict[str, Any]:
         "service": svc.name,
         "avail": str(inst.avail),
         "overall": str(inst.overall),
-        "frozen": False,
+        "frozen": False,  # standalone: no cluster target, nothing to freeze
         "active_node": svc.nodename if up else None,
         "topology": svc.config.defaults["topology"],
         "nodes": list(svc.config.nodes),

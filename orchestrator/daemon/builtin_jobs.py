@@ -36,7 +36,7 @@ def run_builtin(agent: Agent, svcname: str, action: str, key: str, rid: str | No
     if action == "status":
         inst = agent.publish_status(svcname)
         if client is not None:
-            push.push_status(client, svc, inst=inst)
+            push.push_status(client, svc, frozen=push.target_frozen(rt.target), inst=inst)
         return
     if action == "push_config":
         if client is not None:
