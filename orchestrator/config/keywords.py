@@ -24,6 +24,8 @@ class Keyword:
     doc: str
     scopable: bool = True
     required: bool = False
+    # why a valid value is refused (not supported yet, nothing to do here), or None: accepted
+    refuse: Callable[[Any], str | None] | None = None
 
     @property
     def type_name(self) -> str:
@@ -33,6 +35,20 @@ class Keyword:
 def _kw(section: str, name: str, convert: Callable[[str], Any], default: Any, doc: str,
         **extra: Any) -> Keyword:
     return Keyword(name, section, convert, default, doc, **extra)
+
+
+def _refuse_flex(value: Any) -> str | None:
+    if value == "flex":
+        return ("not supported yet: only topology = failover is implemented (one active "
+                "instance); flex would be accepted and then run as failover")
+    return None
+
+
+def _refuse_snooze(value: Any) -> str | None:
+    if value:
+        return ("not supported: snooze silences collector alerts during the run, and this "
+                "collector raises no alerts; remove it or set 0")
+    return None
 
 
 _RESOURCE_COMMON = [
@@ -61,7 +77,8 @@ _ROWS: list[Keyword] = [
     _kw("DEFAULT", "drpnodes", t.to_list, (), "Disaster-recovery nodes (kept for compatibility).",
         scopable=False),
     _kw("DEFAULT", "topology", t.choice("failover", "flex"), "failover",
-        "failover: active on one node at a time; flex: active on several.", scopable=False),
+        "failover: active on one node at a time. flex (active on several) is refused: not "
+        "supported yet.", scopable=False, refuse=_refuse_flex),
     _kw("DEFAULT", "orchestrate", t.choice("no", "start", "ha"), "no",
         "no: manual only; start: start on the placement leader; ha: also fail over automatically."),
     _kw("DEFAULT", "placement", t.choice("nodes order", "load avg"), "nodes order",
@@ -121,7 +138,10 @@ _ROWS: list[Keyword] = [
     _kw("task", "on_error", t.to_string, None, "Command run when the task fails."),
     _kw("task", "check", t.choice("last_run"), None,
         "last_run: the task's status is up/down from its last exit code. Unset: n/a."),
-    _kw("task", "snooze", t.to_duration, 0.0, "Collector alerts snoozed during the run."),
+    _kw("task", "snooze", t.to_duration, 0.0,
+        "Refused unless 0. In OpenSVC it snoozes the collector's alerts on the service during "
+        "the run; this collector raises no alerts, so there is nothing to snooze (OpenSVC om3 "
+        "parses it and does nothing either).", refuse=_refuse_snooze),
     _kw("task", "pre_run", t.to_string, None, "Command run before; its failure is logged only."),
     _kw("task", "post_run", t.to_string, None, "Command run after; its failure is logged only."),
     _kw("task", "blocking_pre_run", t.to_string, None, "Command run before; its failure aborts the run."),

@@ -168,6 +168,10 @@ class _Resolver:
             converted = self.convert(section, raw_key, raw_value, kw, value)
             if converted is _INVALID:
                 continue
+            refused = kw.refuse(converted) if kw.refuse else None
+            if refused:
+                self.problem(section, raw_key, raw_value, refused)
+                continue
             precedence = self.precedence(scope)
             if precedence is None:
                 continue

@@ -62,3 +62,23 @@ def test_unresolved_reference():
 def test_unscopable():
     with pytest.raises(ConfigError, match="cannot be scoped"):
         parse("[DEFAULT]\ntopology@n1 = flex\n")
+
+
+def test_topology_flex_is_refused_in_one_line_naming_file_keyword_value():
+    with pytest.raises(ConfigError) as info:
+        parse("[DEFAULT]\nnodes = n1 n2\ntopology = flex\n")
+    [problem] = info.value.problems
+    assert str(problem).startswith("/x/svc.conf:3: [DEFAULT] topology = flex: not supported yet")
+    assert "\n" not in str(problem)
+    assert parse("[DEFAULT]\ntopology = failover\n").defaults["topology"] == "failover"
+
+
+def test_snooze_is_refused_unless_zero():
+    with pytest.raises(ConfigError) as info:
+        parse("[task#0]\ncommand = /bin/true\nsnooze = 10m\n")
+    [problem] = info.value.problems
+    assert str(problem).startswith("/x/svc.conf:3: [task#0] snooze = 10m: not supported")
+    assert "\n" not in str(problem)
+    for zero in ("0", "0s"):
+        cfg = parse(f"[task#0]\ncommand = /bin/true\nsnooze = {zero}\n")
+        assert cfg.resources["task#0"]["snooze"] == 0.0
