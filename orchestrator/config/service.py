@@ -55,9 +55,6 @@ class ServiceConfig:
     def nodes(self) -> tuple[str, ...]:
         return tuple(self.defaults["nodes"])
 
-    def resources_of(self, driver: str) -> list[ResourceConfig]:
-        return [r for r in self.resources.values() if r.driver == driver]
-
 
 def validate_service_name(name: str) -> None:
     from orchestrator.errors import UsageError

@@ -39,10 +39,6 @@ class Target:
         return cls(state=doc.get("state", "started"), node=doc.get("node"),
                    frozen=bool(doc.get("frozen", False)), failed=dict(doc.get("failed") or {}))
 
-    def to_doc(self) -> dict[str, Any]:
-        return {"state": self.state, "node": self.node, "frozen": self.frozen,
-                "failed": dict(self.failed)}
-
 
 @dataclass(frozen=True)
 class ServiceView:

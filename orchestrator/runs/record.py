@@ -21,9 +21,6 @@ class RunStatus(StrEnum):
     MISSED = "missed"  # was due while nothing could run it (misfire=skip or beyond grace)
 
 
-FINAL_STATUSES = frozenset(RunStatus) - {RunStatus.RUNNING}
-
-
 def new_run_id(now: datetime | None = None) -> str:
     """Sortable by time, unique across nodes: ``20261127T193701123456Z-a1b2c3``."""
     now = now or datetime.now(UTC)
