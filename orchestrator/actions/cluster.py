@@ -16,25 +16,23 @@ from orchestrator.errors import ActionError, UsageError
 
 if TYPE_CHECKING:
     from orchestrator.config.node import NodeConfig
+    from orchestrator.coordination import ClusterStore
 
 DEFAULT_WAIT = 60.0
 log = structlog.get_logger()
 
 
-def connect(node: NodeConfig) -> Any:
-    from orchestrator.coordination import Coordinator, NotConnected
+def connect(node: NodeConfig) -> ClusterStore:
+    from orchestrator.coordination import NotConnected, open_store
 
     try:
-        return Coordinator(node.zk_hosts, node.get("cluster", "name"),
-                           node.get("cluster", "secret"),
-                           float(node.get("cluster", "session_timeout")),
-                           node.nodename, connect_timeout=5.0)
+        return open_store(node, connect_timeout=5.0)
     except NotConnected as exc:
         raise ActionError(f"cannot reach the cluster's ZooKeeper at {node.zk_hosts}: {exc}"
                           ) from None
 
 
-def _config(coord: Any, svc: str, node: NodeConfig) -> Any:
+def _config(coord: ClusterStore, svc: str, node: NodeConfig) -> Any:
     text = coord.get_service_config(svc)
     if text is None:
         raise UsageError(f"unknown service {svc!r}: not in cluster "
@@ -76,7 +74,7 @@ def _wait(what: str, check: Callable[[], str | None], timeout: float) -> int:
     return 1
 
 
-def _up_on(coord: Any, svc: str, node: str) -> str | None:
+def _up_on(coord: ClusterStore, svc: str, node: str) -> str | None:
     target = coord.get_target(svc)
     failed = (target.get("failed") or {}).get(node)
     if failed:
@@ -147,7 +145,7 @@ def set_frozen(node: NodeConfig, svc: str, frozen: bool) -> int:
     return 0
 
 
-def service_status(coord: Any, svc: str, node: NodeConfig) -> dict[str, Any]:
+def service_status(coord: ClusterStore, svc: str, node: NodeConfig) -> dict[str, Any]:
     """The cluster's view of one service (interface.md keys), readable from any node."""
     from orchestrator.resources.status import Status, failover_avail
 

@@ -23,7 +23,7 @@ from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.retry import KazooRetry, RetryFailedError
 from kazoo.security import OPEN_ACL_UNSAFE, make_acl, make_digest_acl
 
-from orchestrator.coordination import store
+from orchestrator.coordination import layout
 from orchestrator.coordination.errors import (
     AccessDenied,
     CoordinationError,
@@ -142,7 +142,7 @@ class Session:
         base_hosts, _, base_chroot = hosts.partition("/")
         self._base_hosts = base_hosts.strip()
         self._base_chroot = ("/" + base_chroot.strip("/")) if base_chroot.strip("/") else ""
-        self.root = store.cluster_root(cluster)
+        self.root = layout.cluster_root(cluster)
         self.chroot = self._base_chroot + self.root
         if secret:
             password = cluster_password(cluster, secret)
@@ -178,7 +178,7 @@ class Session:
                 self._state = ConnectionState.CONNECTED
             self._check_access()
             ops = self.client("connect")
-            for path in store.LAYOUT:
+            for path in layout.LAYOUT:
                 with kazoo_errors(f"ensure {path}"):
                     ops.ensure_path(path)
         except BaseException:
@@ -242,7 +242,7 @@ class Session:
         and ``.../orchestrator/<cluster>`` with the cluster's ACL."""
         zk = self._client(self._base_hosts)
         self._connect(zk)
-        base = self._base_chroot + store.CLUSTER_BASE
+        base = self._base_chroot + layout.CLUSTER_BASE
         try:
             with kazoo_errors(f"create cluster root {self.chroot}"):
                 if not zk.exists(base):
@@ -368,7 +368,7 @@ class Ops:
             return self._wait(self.zk.create_async(path, value, ephemeral=ephemeral,
                                                    sequence=sequence))
         except kx.NoNodeError:
-            parent = path.rsplit("/", 1)[0]
+            parent = layout.parent_of(path)
             if parent not in self.known:
                 raise
             self.forget_path(parent)  # deleted since we ensured it: once more, for real
@@ -406,7 +406,7 @@ class Ops:
         except kx.NoNodeError:
             return
         for child in children:
-            self.delete_tree(f"{path}/{child}")
+            self.delete_tree(layout.child(path, child))
         with contextlib.suppress(kx.NoNodeError):
             self.delete(path)
 

@@ -17,7 +17,7 @@ from typing import Any
 from kazoo import exceptions as kx
 from kazoo.recipe.watchers import ChildrenWatch, DataWatch
 
-from orchestrator.coordination import store
+from orchestrator.coordination import codec, layout
 from orchestrator.coordination.client import (
     KAZOO_ERRORS,
     Session,
@@ -35,26 +35,15 @@ from orchestrator.coordination.errors import (
     NotLeaseHolder,
     OutcomeUnknown,
 )
+from orchestrator.coordination.interface import Wake
 from orchestrator.coordination.service_docs import RunSlots, ServiceDocs
-from orchestrator.coordination.states import Claim, ConnectionState, Lease
-
-Wake = threading.Event | Callable[..., None]
-
-
-@dataclass(frozen=True)
-class ClaimRequest:
-    """One slot to claim (``Coordinator.claim_runs``)."""
-
-    svc: str
-    job: str
-    slot: str
-    lease: Lease | None
-    node_scoped: bool = False
-    payload: dict[str, Any] | None = None
-
-    @property
-    def what(self) -> str:
-        return f"claim {self.svc}/{self.job}/{self.slot}"
+from orchestrator.coordination.states import (
+    Claim,
+    ClaimRequest,
+    ConnectionState,
+    Lease,
+    ServiceSnapshot,
+)
 
 
 @dataclass
@@ -86,7 +75,7 @@ class Coordinator(ServiceDocs, RunSlots):
         *,
         connect_timeout: float = 10.0,
     ) -> None:
-        self.node = store.check_name("node", node)
+        self.node = layout.check_name("node", node)
         self.cluster = cluster
         self._facts: dict[str, Any] | None = None
         self._session = Session(hosts, cluster, secret, session_timeout, connect_timeout)
@@ -147,8 +136,8 @@ class Coordinator(ServiceDocs, RunSlots):
         """Publish this node (ephemeral ``/nodes/<node>``) with JSON ``facts``; re-publish to update."""
         self._facts = dict(facts)
         zk = self._session.client()
-        path = store.node_path(self.node)
-        data = store.encode(self._facts)
+        path = layout.node_path(self.node)
+        data = codec.encode(self._facts)
         try:
             zk.create(path, data, ephemeral=True)
             return
@@ -165,32 +154,26 @@ class Coordinator(ServiceDocs, RunSlots):
         zk.create(path, data, ephemeral=True)
 
     @translated
-    def unregister_node(self) -> None:
-        self._facts = None
-        with contextlib.suppress(kx.NoNodeError):
-            self._session.client().delete(store.node_path(self.node))
-
-    @translated
     def nodes(self) -> dict[str, dict[str, Any]]:
         """Every registered (live) node and its facts."""
         zk = self._session.client()
-        names = zk.get_children(store.NODES)
-        found = zk.get_many([f"{store.NODES}/{n}" for n in names])
+        names = zk.get_children(layout.NODES)
+        found = zk.get_many([layout.child(layout.NODES, n) for n in names])
         return {
-            path.rsplit("/", 1)[1]: store.decode(data, path) or {}
+            layout.name_of(path): codec.decode(data, path) or {}
             for path, (data, _) in sorted(found.items())
         }
 
     def watch_nodes(self, wake: Wake) -> None:
         """Wake on membership changes: ``wake`` is an Event to set or ``fn(names)`` to call."""
-        self._watch_children(store.NODES, wake)
+        self._watch_children(layout.NODES, wake)
 
     # ------------------------------------------------------------------ service configs
 
     @translated
     def put_service_config(self, svc: str, text: str) -> None:
         zk = self._session.client()
-        path = store.config_path(svc)
+        path = layout.config_path(svc)
         data = text.encode()
         try:
             zk.create(path, data)
@@ -200,7 +183,7 @@ class Coordinator(ServiceDocs, RunSlots):
     @translated
     def get_service_config(self, svc: str) -> str | None:
         try:
-            data, _ = self._session.client().get(store.config_path(svc))
+            data, _ = self._session.client().get(layout.config_path(svc))
         except kx.NoNodeError:
             return None
         return data.decode()
@@ -210,22 +193,43 @@ class Coordinator(ServiceDocs, RunSlots):
         """Remove the service's config; ``purge`` also removes its runtime tree (state, runs)."""
         zk = self._session.client()
         with contextlib.suppress(kx.NoNodeError):
-            zk.delete(store.config_path(svc))
+            zk.delete(layout.config_path(svc))
         if purge:
             with contextlib.suppress(kx.NoNodeError):
-                zk.delete_tree(store.service_path(svc))
+                zk.delete_tree(layout.service_path(svc))
 
     @translated
     def service_names(self) -> list[str]:
-        return sorted(self._session.client().get_children(store.CONFIGS))
+        return sorted(self._session.client().get_children(layout.CONFIGS))
 
     def watch_services(self, wake: Wake) -> None:
         """Wake when a service config is added or removed (``fn(names)`` or Event)."""
-        self._watch_children(store.CONFIGS, wake)
+        self._watch_children(layout.CONFIGS, wake)
 
     def watch_service_config(self, svc: str, wake: Wake) -> None:
         """Wake when ``svc``'s config changes (``fn(text_or_None)`` or Event)."""
-        self._watch_data(store.config_path(svc), wake, lambda d: None if d is None else d.decode())
+        self._watch_data(layout.config_path(svc), wake, lambda d: None if d is None else d.decode())
+
+    # ------------------------------------------------------------------ snapshot
+
+    @translated
+    def service_snapshot(self, svc: str) -> ServiceSnapshot:
+        """``svc``'s config, lease, target and epoch, read in one round trip (the four reads
+        are sent together, then awaited)."""
+        zk = self._session.client(f"read service {svc}")
+        cpath, lpath, tpath = layout.config_path(svc), layout.lease_path(svc), layout.target_path(svc)
+        found = zk.get_many([cpath, lpath, tpath, layout.epoch_path(svc)])
+        config = found.get(cpath)
+        lease = found.get(lpath)
+        target = found.get(tpath)
+        epoch = found.get(layout.epoch_path(svc))
+        return ServiceSnapshot(
+            svc=svc,
+            config=config[0].decode() if config is not None else None,
+            lease=codec.lease_from(svc, lease[0], lpath) if lease is not None else None,
+            target=(codec.decode(target[0], tpath) or {}) if target is not None else {},
+            epoch=int(epoch[1].version) if epoch is not None else 0,
+        )
 
     # ------------------------------------------------------------------ lease
 
@@ -238,7 +242,7 @@ class Coordinator(ServiceDocs, RunSlots):
         session already holds it. Raises ``LeaseHeld`` if another session holds it; ``NotConnected`` unless CONNECTED.
         """
         zk = self._session.require_connected(f"acquire lease of {svc}")
-        lpath, epath = store.lease_path(svc), store.epoch_path(svc)
+        lpath, epath = layout.lease_path(svc), layout.epoch_path(svc)
         self._ensure_epoch(svc)
         for _ in range(20):
             holder, owner = self._read_lease(svc)
@@ -255,8 +259,8 @@ class Coordinator(ServiceDocs, RunSlots):
             lease = Lease(svc, self.node, epoch, time.time())
             doc = {"node": self.node, "epoch": epoch, "acquired_at": lease.acquired_at}
             tx = zk.transaction()
-            tx.set_data(epath, store.encode(doc), version=stat.version)
-            tx.create(lpath, store.encode(doc), ephemeral=True)
+            tx.set_data(epath, codec.encode(doc), version=stat.version)
+            tx.create(lpath, codec.encode(doc), ephemeral=True)
             failure = tx_failure(zk.commit(tx))
             if failure is None:
                 return lease
@@ -268,13 +272,13 @@ class Coordinator(ServiceDocs, RunSlots):
         """Give the lease up if this session holds it; True if something was released."""
         zk = self._session.client()
         try:
-            _, stat = zk.get(store.lease_path(svc))
+            _, stat = zk.get(layout.lease_path(svc))
         except kx.NoNodeError:
             return False
         if stat.ephemeralOwner != self.session_id:
             return False
         try:
-            zk.delete(store.lease_path(svc), version=stat.version)
+            zk.delete(layout.lease_path(svc), version=stat.version)
         except (kx.NoNodeError, kx.BadVersionError):
             return False
         return True
@@ -293,38 +297,38 @@ class Coordinator(ServiceDocs, RunSlots):
 
     def watch_lease(self, svc: str, wake: Wake) -> None:
         """Wake when the lease of ``svc`` changes hands (``fn(Lease_or_None)`` or Event)."""
-        path = store.lease_path(svc)
-        self._watch_data(path, wake, lambda d: store.lease_from(svc, d, path))
+        path = layout.lease_path(svc)
+        self._watch_data(path, wake, lambda d: codec.lease_from(svc, d, path))
 
     def _read_lease(self, svc: str) -> tuple[Lease | None, int | None]:
-        path = store.lease_path(svc)
+        path = layout.lease_path(svc)
         try:
             data, stat = self._session.client().get(path)
         except kx.NoNodeError:
             return None, None
-        return store.lease_from(svc, data, path), stat.ephemeralOwner
+        return codec.lease_from(svc, data, path), stat.ephemeralOwner
 
     def _ensure_epoch(self, svc: str) -> None:
         zk = self._session.client()
-        path = store.epoch_path(svc)
+        path = layout.epoch_path(svc)
         if zk.exists(path) is None:
-            zk.ensure_path(store.service_path(svc))
+            zk.ensure_path(layout.service_path(svc))
             with contextlib.suppress(kx.NodeExistsError):
-                zk.create(path, store.encode({"node": None, "epoch": 0}))
+                zk.create(path, codec.encode({"node": None, "epoch": 0}))
 
     def _add_lease_checks(self, tx: Any, lease: Lease) -> int:
         """Add the fencing checks to ``tx``; returns how many ops were added (first ones)."""
         # The epoch znode's version is the epoch: any later acquire bumps it. The lease znode
         # must still exist: if our session expired it is gone even when nobody re-acquired.
-        tx.check(store.epoch_path(lease.svc), lease.epoch)
-        tx.check(store.lease_path(lease.svc), -1)
+        tx.check(layout.epoch_path(lease.svc), lease.epoch)
+        tx.check(layout.lease_path(lease.svc), -1)
         return 2
 
     def _fencing_error(self, lease: Lease, index: int, exc: BaseException, what: str) -> Exception:
         if index == 0:
             current = None
             with contextlib.suppress(kx.KazooException, CoordinationError):
-                current = self._session.client().exists(store.epoch_path(lease.svc))
+                current = self._session.client().exists(layout.epoch_path(lease.svc))
             epoch = current.version if current is not None else None
             return FencedOut(
                 f"{what}: fenced out, lease epoch {lease.epoch} of {lease.svc} is stale"
@@ -375,35 +379,31 @@ class Coordinator(ServiceDocs, RunSlots):
         same errors, returned instead of raised). The transactions are sent together, so N
         claims cost about one round trip instead of N: the scheduler claims every slot due
         in a second before it starts any."""
-        outcomes: list[Claim | CoordinationError | None] = []
         try:
             zk = self._session.require_connected("claim run slots")
         except CoordinationError as exc:
             return [exc for _ in requests]
-        sent: list[_SentClaim | None] = []
-        for request in requests:
+        sent: list[_SentClaim | CoordinationError] = []
+        for request in requests:  # every transaction goes out before any answer is awaited
             try:
                 with kazoo_errors(request.what):
                     sent.append(self._send_claim(zk, request))
-                outcomes.append(None)
             except CoordinationError as exc:
-                sent.append(None)
-                outcomes.append(exc)
-        for i, item in enumerate(sent):
-            if item is None:
-                continue
-            try:
-                with kazoo_errors(item.request.what):
-                    outcome = self._settle_claim(zk, item, retry=True)
-                if outcome is None:  # its claims node was deleted: the one-by-one way
-                    zk.forget_path(item.base)
-                    r = item.request
-                    outcome = self.claim_run(r.svc, r.job, r.slot, r.lease, r.node_scoped,
-                                             r.payload)
-                outcomes[i] = outcome
-            except CoordinationError as exc:
-                outcomes[i] = exc
-        return [o for o in outcomes if o is not None]
+                sent.append(exc)
+        return [item if isinstance(item, CoordinationError) else self._settle_sent(zk, item)
+                for item in sent]  # one outcome per request, in request order
+
+    def _settle_sent(self, zk: Any, item: _SentClaim) -> Claim | CoordinationError:
+        try:
+            with kazoo_errors(item.request.what):
+                outcome = self._settle_claim(zk, item, retry=True)
+            if outcome is None:  # its claims node was deleted: the one-by-one way
+                zk.forget_path(item.base)
+                r = item.request
+                outcome = self.claim_run(r.svc, r.job, r.slot, r.lease, r.node_scoped, r.payload)
+            return outcome
+        except CoordinationError as exc:
+            return exc
 
     def _send_claim(self, zk: Any, request: ClaimRequest) -> _SentClaim:
         lease = request.lease
@@ -419,12 +419,12 @@ class Coordinator(ServiceDocs, RunSlots):
             node_scoped=request.node_scoped,
             payload=dict(request.payload or {}),
         )
-        base = store.claims_path(request.svc, request.job, scope)
-        path = store.claim_path(request.svc, request.job, request.slot, scope)
+        base = layout.claims_path(request.svc, request.job, scope)
+        path = layout.claim_path(request.svc, request.job, request.slot, scope)
         zk.ensure_path(base)
         tx = zk.transaction()
         nchecks = self._add_lease_checks(tx, lease) if lease else 0
-        tx.create(path, store.encode(store.claim_doc(claim)))
+        tx.create(path, codec.encode(codec.claim_doc(claim)))
         return _SentClaim(request, claim, base, path, nchecks, tx.commit_async())
 
     def _settle_claim(self, zk: Any, sent: _SentClaim, retry: bool) -> Claim | None:
@@ -456,37 +456,37 @@ class Coordinator(ServiceDocs, RunSlots):
     @translated
     def get_claim(self, svc: str, job: str, slot: str, node: str | None = None) -> Claim | None:
         """The claim of a slot (``node`` for a node-scoped claim), or None."""
-        return self._read_claim(store.claim_path(svc, job, slot, node))
+        return self._read_claim(layout.claim_path(svc, job, slot, node))
 
     @translated
     def claims(self, svc: str, job: str, node: str | None = None) -> list[Claim]:
         """The claims of a job, oldest first."""
         return [
-            c for _, c in self._children_by_age(store.claims_path(svc, job, node), store.claim_from)
+            c for _, c in self._children_by_age(layout.claims_path(svc, job, node), layout.claim_from)
         ]
 
     @translated
     def prune_claims(self, svc: str, job: str, keep: int = 100, node: str | None = None) -> int:
         """Delete all but the newest ``keep`` claims of a job; returns how many went."""
-        return self._prune(store.claims_path(svc, job, node), keep)
+        return self._prune(layout.claims_path(svc, job, node), keep)
 
     def _read_claim(self, path: str) -> Claim | None:
         try:
             data, _ = self._session.client().get(path)
         except kx.NoNodeError:
             return None
-        return store.claim_from(data, path)
+        return codec.claim_from(data, path)
 
     # ------------------------------------------------------------------ job state, runs
 
     @translated
     def get_job_state(self, svc: str, job: str, node: str | None = None) -> dict[str, Any] | None:
-        path = store.job_state_path(svc, job, node)
+        path = layout.job_state_path(svc, job, node)
         try:
             data, _ = self._session.client().get(path)
         except kx.NoNodeError:
             return None
-        return store.decode(data, path)
+        return codec.decode(data, path)
 
     @translated
     def set_job_state(
@@ -501,9 +501,9 @@ class Coordinator(ServiceDocs, RunSlots):
         what = f"set state of {svc}/{job}"
         zk = self._session.client(what)
         self._check_lease_arg(lease, svc, what)
-        path = store.job_state_path(svc, job, node)
-        data = store.encode(state)
-        zk.ensure_path(store.job_path(svc, job, node))
+        path = layout.job_state_path(svc, job, node)
+        data = codec.encode(state)
+        zk.ensure_path(layout.job_path(svc, job, node))
         exists = zk.exists(path) is not None
         tx = zk.transaction()
         nchecks = self._add_lease_checks(tx, lease) if lease else 0
@@ -528,9 +528,9 @@ class Coordinator(ServiceDocs, RunSlots):
     ) -> None:
         """Append to the job's bounded run history; the oldest beyond ``keep`` are pruned."""
         zk = self._session.client()
-        base = store.runs_path(svc, job)
+        base = layout.runs_path(svc, job)
         zk.ensure_path(base)
-        zk.create(f"{base}/{store.RUN_PREFIX}", store.encode(record), sequence=True)
+        zk.create(layout.run_record_prefix(svc, job), codec.encode(record), sequence=True)
         self._prune(base, keep)
 
     @translated
@@ -541,12 +541,12 @@ class Coordinator(ServiceDocs, RunSlots):
             jobs = [job]
         else:
             try:
-                jobs = zk.get_children(store.jobs_path(svc))
+                jobs = zk.get_children(layout.jobs_path(svc))
             except kx.NoNodeError:
                 return []
         found: list[tuple[int, dict[str, Any]]] = []
         for j in jobs:
-            found += self._children_by_age(store.runs_path(svc, j), store.decode)
+            found += self._children_by_age(layout.runs_path(svc, j), layout.decode)
         found.sort(key=lambda item: item[0])
         return [rec for _, rec in found if isinstance(rec, dict)]
 
@@ -559,7 +559,7 @@ class Coordinator(ServiceDocs, RunSlots):
             names = zk.get_children(base)
         except kx.NoNodeError:
             return []
-        found = zk.get_many([f"{base}/{n}" for n in names])
+        found = zk.get_many([layout.child(base, n) for n in names])
         out = [(stat.czxid, parse(data, path)) for path, (data, stat) in found.items()]
         out.sort(key=lambda item: item[0])
         return out
@@ -572,7 +572,7 @@ class Coordinator(ServiceDocs, RunSlots):
             return 0
         if len(names) <= keep:
             return 0
-        stats = zk.exists_many([f"{base}/{n}" for n in names])
+        stats = zk.exists_many([layout.child(base, n) for n in names])
         aged = sorted((stat.czxid, path) for path, stat in stats.items())
         return zk.delete_many([path for _, path in aged[: max(0, len(aged) - keep)]])
 

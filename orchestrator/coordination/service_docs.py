@@ -15,22 +15,10 @@ from typing import Any
 
 from kazoo import exceptions as kx
 
-from orchestrator.coordination import store
+from orchestrator.coordination import codec, layout
 from orchestrator.coordination.client import translated, tx_failure
 from orchestrator.coordination.errors import CoordinationError
 from orchestrator.coordination.states import RunSlot
-
-
-def target_path(svc: str) -> str:
-    return f"{store.service_path(svc)}/target"
-
-
-def instances_path(svc: str) -> str:
-    return f"{store.service_path(svc)}/instances"
-
-
-def instance_path(svc: str, node: str) -> str:
-    return f"{instances_path(svc)}/{store.check_name('node', node)}"
 
 
 class ServiceDocs:
@@ -43,30 +31,30 @@ class ServiceDocs:
     def get_target(self, svc: str) -> dict[str, Any]:
         """The users' target for ``svc`` ({} when nobody asked anything yet)."""
         try:
-            data, _ = self._session.client().get(target_path(svc))
+            data, _ = self._session.client().get(layout.target_path(svc))
         except kx.NoNodeError:
             return {}
-        return store.decode(data, target_path(svc)) or {}
+        return codec.decode(data, layout.target_path(svc)) or {}
 
     @translated
     def update_target(self, svc: str, change: Callable[[dict[str, Any]], dict[str, Any]]
                       ) -> dict[str, Any]:
         """Read-modify-write the target with a version check; retried on a race."""
         zk = self._session.client(f"update target of {svc}")
-        path = target_path(svc)
+        path = layout.target_path(svc)
         for _ in range(20):
             try:
                 data, stat = zk.get(path)
-                current, version = store.decode(data, path) or {}, stat.version
+                current, version = codec.decode(data, path) or {}, stat.version
             except kx.NoNodeError:
                 current, version = {}, None
             new = change(dict(current))
             try:
                 if version is None:
-                    zk.ensure_path(store.service_path(svc))
-                    zk.create(path, store.encode(new))
+                    zk.ensure_path(layout.service_path(svc))
+                    zk.create(path, codec.encode(new))
                 else:
-                    zk.set(path, store.encode(new), version=version)
+                    zk.set(path, codec.encode(new), version=version)
                 return new
             except (kx.BadVersionError, kx.NodeExistsError):
                 continue
@@ -76,7 +64,7 @@ class ServiceDocs:
     def current_epoch(self, svc: str) -> int:
         """The fencing epoch counter of ``svc`` (0 = it was never active)."""
         try:
-            _, stat = self._session.client().get(store.epoch_path(svc))
+            _, stat = self._session.client().get(layout.epoch_path(svc))
         except kx.NoNodeError:
             return 0
         return int(stat.version)
@@ -84,14 +72,14 @@ class ServiceDocs:
     @translated
     def publish_instance(self, svc: str, doc: dict[str, Any]) -> None:
         zk = self._session.client(f"publish instance of {svc}")
-        path = instance_path(svc, self.node)
-        data = store.encode(doc)
+        path = layout.instance_path(svc, self.node)
+        data = codec.encode(doc)
         try:
             zk.set(path, data)
             return
         except kx.NoNodeError:
             pass
-        zk.ensure_path(instances_path(svc))
+        zk.ensure_path(layout.instances_path(svc))
         try:
             zk.create(path, data, ephemeral=True)
         except kx.NodeExistsError:
@@ -100,13 +88,13 @@ class ServiceDocs:
     @translated
     def unpublish_instance(self, svc: str) -> None:
         with contextlib.suppress(kx.NoNodeError):
-            self._session.client().delete(instance_path(svc, self.node))
+            self._session.client().delete(layout.instance_path(svc, self.node))
 
     @translated
     def instances(self, svc: str) -> dict[str, dict[str, Any]]:
         """Instance status documents of ``svc`` by node (only nodes whose session lives)."""
         zk = self._session.client()
-        base = instances_path(svc)
+        base = layout.instances_path(svc)
         try:
             names = zk.get_children(base)
         except kx.NoNodeError:
@@ -114,18 +102,17 @@ class ServiceDocs:
         out = {}
         for name in sorted(names):
             try:
-                data, _ = zk.get(f"{base}/{name}")
+                data, _ = zk.get(layout.child(base, name))
             except kx.NoNodeError:
                 continue
-            out[name] = store.decode(data, f"{base}/{name}") or {}
+            out[name] = codec.decode(data, layout.child(base, name)) or {}
         return out
 
     def watch_target(self, svc: str, wake: Any) -> None:
-        self._watch_data(target_path(svc), wake, lambda d: d)  # type: ignore[attr-defined]
-
-
-def running_path(svc: str, rid: str) -> str:
-    return f"{store.service_path(svc)}/running/{store.check_name('rid', rid)}"
+        """Wake when the target changes (``fn(target)``, {} when there is none)."""
+        path = layout.target_path(svc)
+        self._watch_data(path, wake,  # type: ignore[attr-defined]
+                         lambda d: codec.decode(d, path) or {})
 
 
 class RunSlots:
@@ -151,13 +138,13 @@ class RunSlots:
     def take_run_slot(self, svc: str, rid: str, max_parallel: int, doc: dict[str, Any]
                       ) -> str | None:
         zk = self._session.client(f"take a run slot of {svc}/{rid}")
-        base = running_path(svc, rid)
+        base = layout.running_path(svc, rid)
         zk.ensure_path(base)
         if self._persistent_slots:
-            zk.ensure_path(store.node_slots_path(self.node))
+            zk.ensure_path(layout.node_slots_path(self.node))
         for k in range(max_parallel):
-            path = f"{base}/slot-{k}"
-            if self._create_slot(zk, path, store.encode(doc)):
+            path = layout.run_slot_path(svc, rid, k)
+            if self._create_slot(zk, path, codec.encode(doc)):
                 return path
         return None
 
@@ -173,11 +160,11 @@ class RunSlots:
 
     def _create_persistent_slot(self, zk: Any, path: str, data: bytes) -> bool:
         """The slot and its index entry in one transaction: never a slot nobody can find."""
-        entry = store.slot_entry_path(self.node, path)
+        entry = layout.slot_entry_path(self.node, path)
         for _ in range(3):
             tx = zk.transaction()
             tx.create(path, data)
-            tx.create(entry, store.encode({"slot": path}))
+            tx.create(entry, codec.encode({"slot": path}))
             failure = tx_failure(zk.commit(tx))
             if failure is None:
                 return True
@@ -193,7 +180,7 @@ class RunSlots:
             with contextlib.suppress(kx.NoNodeError):
                 zk.delete(entry)
         elif isinstance(exc, kx.NoNodeError):  # a parent deleted since this session ensured it
-            for parent in (path.rsplit("/", 1)[0], store.node_slots_path(self.node)):
+            for parent in (layout.parent_of(path), layout.node_slots_path(self.node)):
                 zk.forget_path(parent)
                 zk.ensure_path(parent)
         else:
@@ -206,7 +193,7 @@ class RunSlots:
             zk.delete(path)
         if self._persistent_slots:  # the slot first: a left entry is harmless, a slot not
             with contextlib.suppress(kx.NoNodeError):
-                zk.delete(store.slot_entry_path(self.node, path))
+                zk.delete(layout.slot_entry_path(self.node, path))
 
     @translated
     def note_run_slot_command(self, path: str, pid: int, started: float | None) -> None:
@@ -218,11 +205,11 @@ class RunSlots:
                 data, stat = zk.get(path)
             except kx.NoNodeError:
                 return  # the run ended meanwhile
-            doc = store.decode(data, path) or {}
+            doc = codec.decode(data, path) or {}
             doc["extra"] = {**(doc.get("extra") or {}), "command_pid": pid,
                             "command_started": started}
             try:
-                zk.set(path, store.encode(doc), version=stat.version)
+                zk.set(path, codec.encode(doc), version=stat.version)
                 return
             except kx.NoNodeError:
                 return
@@ -234,15 +221,15 @@ class RunSlots:
     def node_run_slots(self, node: str) -> list[RunSlot]:
         """The persistent slots indexed under ``node``, with the run each one holds."""
         zk = self._session.client()
-        base = store.node_slots_path(node)
+        base = layout.node_slots_path(node)
         try:
             names = zk.get_children(base)
         except kx.NoNodeError:
             return []
-        entries = zk.get_many([f"{base}/{n}" for n in sorted(names)])
+        entries = zk.get_many([layout.child(base, n) for n in sorted(names)])
         slots = []
         for entry, (data, _) in entries.items():
-            path = (store.decode(data, entry) or {}).get("slot")
+            path = (codec.decode(data, entry) or {}).get("slot")
             if isinstance(path, str):
                 slots.append(self._read_slot(zk, path))
         return slots
@@ -252,14 +239,14 @@ class RunSlots:
             data, stat = zk.get(path)
         except kx.NoNodeError:
             return RunSlot(path, None)
-        return RunSlot(path, store.decode(data, path) or {}, stat.version)
+        return RunSlot(path, codec.decode(data, path) or {}, stat.version)
 
     @translated
     def free_run_slot(self, slot: RunSlot, node: str) -> bool:
         """Delete a slot indexed under ``node`` (only if unchanged since read) and its entry;
         ``slot.version`` None: the entry only. False if the slot changed meanwhile."""
         zk = self._session.client(f"free run slot {slot.path}")
-        entry = store.slot_entry_path(node, slot.path)
+        entry = layout.slot_entry_path(node, slot.path)
         if slot.version is None:
             with contextlib.suppress(kx.NoNodeError):
                 zk.delete(entry)
@@ -277,7 +264,7 @@ class RunSlots:
     @translated
     def running_runs(self, svc: str, rid: str) -> list[dict[str, Any]]:
         zk = self._session.client()
-        base = running_path(svc, rid)
+        base = layout.running_path(svc, rid)
         try:
             names = zk.get_children(base)
         except kx.NoNodeError:
@@ -285,6 +272,6 @@ class RunSlots:
         out = []
         for name in sorted(names):
             with contextlib.suppress(kx.NoNodeError):
-                data, _ = zk.get(f"{base}/{name}")
-                out.append(store.decode(data, f"{base}/{name}") or {})
+                data, _ = zk.get(layout.child(base, name))
+                out.append(codec.decode(data, layout.child(base, name)) or {})
         return out

@@ -1,4 +1,5 @@
-"""Plain values that cross the package boundary: connection states, leases, claims, slots."""
+"""Plain values that cross the package boundary: connection states, leases, claims, slots,
+claim requests and service snapshots."""
 
 from __future__ import annotations
 
@@ -58,3 +59,32 @@ class RunSlot:
     path: str
     doc: dict[str, Any] | None
     version: int | None = None
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    """One slot to claim (``ClusterStore.claim_runs``)."""
+
+    svc: str
+    job: str
+    slot: str
+    lease: Lease | None
+    node_scoped: bool = False
+    payload: dict[str, Any] | None = None
+
+    @property
+    def what(self) -> str:
+        return f"claim {self.svc}/{self.job}/{self.slot}"
+
+
+@dataclass(frozen=True)
+class ServiceSnapshot:
+    """A service's cluster documents read together (``ClusterStore.service_snapshot``):
+    its config text (None: not in the cluster), the lease holder (None: nobody), the users'
+    target ({} when nobody asked anything) and the fencing epoch counter (0: never active)."""
+
+    svc: str
+    config: str | None
+    lease: Lease | None
+    target: dict[str, Any]
+    epoch: int

@@ -14,14 +14,17 @@ import json
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from orchestrator.runs.record import RunRecord
 from orchestrator.runs.store import FileRunStore
 
+if TYPE_CHECKING:
+    from orchestrator.coordination.interface import ClusterStore
+
 
 class ClusterRunStore:
-    def __init__(self, coord: Any, svc: str, local: FileRunStore):
+    def __init__(self, coord: ClusterStore, svc: str, local: FileRunStore):
         self.coord = coord
         self.svc = svc
         self.local = local
