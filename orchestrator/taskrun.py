@@ -92,7 +92,7 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
             log: Callable[..., None] | None = None) -> RunRecord:
     """Run the task now; return its final record. Never raises for a task's own failure."""
     from orchestrator.errors import OrchestratorError
-    from orchestrator.execution import start as start_command
+    from orchestrator.execution.executors import executor_for
 
     say = log or (lambda *a, **k: None)
     now = datetime.now(UTC)
@@ -116,6 +116,7 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
     refused = run.on_begin(record) if run.on_begin is not None else None
     if refused:
         return _finish(store, record, RunStatus.REFUSED, None, refused)
+    executor = executor_for(rc.get("type"))
     env = {"ORCHESTRATOR_RUN_ID": run_id, "ORCHESTRATOR_ORIGIN": run.origin}
     if run.scheduled_at:
         env["ORCHESTRATOR_SCHEDULED_AT"] = run.scheduled_at.isoformat()
@@ -125,7 +126,7 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
         """Run one command of the run; hooks log beside the run's log (each log is rewritten)."""
         spec = command_spec(service, rc, text, action, env, timeout)
         path = log_path if step is None else log_path.with_suffix(f".{step}.log")
-        handle = start_command(spec, path, on_line=run.on_line)
+        handle = executor.start(spec, path, on_line=run.on_line)
         store.note_command(record, handle.pid, _read_identity(handle.pid)[1])
         if run.on_start is not None:
             run.on_start(handle)

@@ -41,18 +41,25 @@ def delete(node: NodeConfig, svcname: str) -> int:
 
 
 def start(svc: Service, on_line: Callable[[str], None] | None = None) -> int:
-    """Start app resources in rid order; stop at the first non-optional failure."""
-    return _apply(svc, "start", svc.resources("app"), on_line)
+    """Start the resources of the lifecycle drivers (registry order, then rid order); stop
+    at the first non-optional failure."""
+    return _apply(svc, "start", _lifecycle_resources(svc), on_line)
 
 
 def stop(svc: Service, on_line: Callable[[str], None] | None = None) -> int:
-    """Stop app resources in reverse rid order."""
-    return _apply(svc, "stop", list(reversed(svc.resources("app"))), on_line)
+    """Stop them in the reverse order."""
+    return _apply(svc, "stop", list(reversed(_lifecycle_resources(svc))), on_line)
+
+
+def _lifecycle_resources(svc: Service) -> list:
+    from orchestrator.resources import registry
+
+    return [rc for group in registry.lifecycle_groups() for rc in svc.resources(group)]
 
 
 def _apply(svc: Service, action: str, resources: list, on_line: Callable[[str], None] | None
            ) -> int:
-    from orchestrator.resources import app
+    from orchestrator.resources import registry
 
     log = structlog.get_logger().bind(svc=svc.name)
     for rc in resources:
@@ -62,7 +69,7 @@ def _apply(svc: Service, action: str, resources: list, on_line: Callable[[str], 
             continue
         if rc[action]:
             rlog.info(rc[action])
-        error = getattr(app, action)(svc, rc, on_line=on_line)
+        error = getattr(registry.implementation(rc.driver), action)(svc, rc, on_line=on_line)
         if error is None:
             continue
         rlog.error(error)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.config import types as t
+from orchestrator.resources.registry import DRIVERS
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ _ROWS: list[Keyword] = [
         "How late a due run may still start as if on time. Default: DEFAULT.misfire_grace."),
     *[_kw("task", n, c, d, doc) for n, c, d, doc in _RESOURCE_COMMON],
     # [sync#N]
-    _kw("sync", "type", t.choice("rsync"), "rsync", "Synchronization driver."),
+    _kw("sync", "type", t.choice(*DRIVERS["sync"].types), "rsync", "Synchronization driver."),
     _kw("sync", "src", t.to_string, None, "Path copied from the active node.", required=True),
     _kw("sync", "dst", t.to_string, None, "Destination path on the peers. Default: src."),
     _kw("sync", "target", t.to_list, ("nodes",), "Peers to copy to: nodes, drpnodes."),
@@ -187,8 +188,8 @@ _ROWS: list[Keyword] = [
 ]
 
 KEYWORDS: dict[tuple[str, str], Keyword] = {(k.section, k.name): k for k in _ROWS}
-SERVICE_SECTIONS = ("DEFAULT", "app", "task", "sync")
-RESOURCE_DRIVERS = ("app", "task", "sync")
+RESOURCE_DRIVERS = tuple(DRIVERS)  # the section groups the driver registry declares
+SERVICE_SECTIONS = ("DEFAULT", *RESOURCE_DRIVERS)
 NODE_SECTIONS = ("node", "cluster", "collector")
 
 

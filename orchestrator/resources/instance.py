@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.resources import registry
 from orchestrator.resources.status import Status, merge
 
 if TYPE_CHECKING:
@@ -43,25 +44,24 @@ class InstanceStatus:
 
 
 def resource_status(service: Service, rid: str) -> ResourceStatus:
-    from orchestrator.resources import app, sync, task
-
     rc = service.resource(rid)
     if rc["disable"]:
         return ResourceStatus(rid, Status.NA, rc.driver, "disabled", rc["optional"], True)
-    driver = {"app": app, "task": task, "sync": sync}[rc.driver]
-    status, label, reason = driver.status(service, rc)
+    status, label, reason = registry.implementation(rc.driver).status(service, rc)
     return ResourceStatus(rid, status, label, reason, rc["optional"], False)
 
 
 def instance_status(service: Service, rids: list[str] | None = None) -> InstanceStatus:
-    """avail merges the app resources that count (not optional, not disabled). overall is
-    avail, turned to warn when any other resource (optional app, task, sync) is warn or down:
+    """avail merges the resources whose driver counts in avail (app), unless optional or
+    disabled. overall is avail, turned to warn when any other resource (optional app, task,
+    sync) is warn or down:
     a failed task with ``check = last_run`` or a failed sync shows there."""
     wanted = rids if rids is not None else [r.rid for r in service.resources()]
     statuses = {rid: resource_status(service, rid) for rid in wanted}
 
     def counts(s: ResourceStatus) -> bool:
-        return s.rid.startswith("app#") and not s.optional and not s.disabled
+        driver = registry.spec(service.resource(s.rid).driver)
+        return driver.avail and not s.optional and not s.disabled
 
     avail = merge(s.status for s in statuses.values() if counts(s))
     overall = avail

@@ -1,0 +1,52 @@
+"""Every resource driver, declared once: what its sections are called, which of its
+resources count in the instance's avail, whether (and in what order) it starts and stops
+with the service, and the module that implements it.
+
+This module imports nothing of the project, so the keyword table (config), the status
+merge (resources.instance), the lifecycle (actions.lifecycle) and the pushes all derive
+from it without an import running back up. A driver module implements
+``status(service, rc) -> (Status, label, reason)`` and, when it takes part in the
+lifecycle, ``start(service, rc, on_line=None)`` and ``stop(service, rc, on_line=None)``
+returning an error sentence or None. To add a driver: write its module, add one row here,
+add its keywords to config/keywords.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class DriverSpec:
+    group: str  # the section prefix: [app#0] -> "app"
+    module: str  # the implementation
+    avail: bool  # its resources (unless optional or disabled) make the instance's avail
+    lifecycle: bool  # started with the service, stopped with it in reverse order
+    start_order: int = 100  # lifecycle order between groups (OpenSVC: ip, disk, fs, ... app)
+    types: tuple[str, ...] = ()  # values of its ``type`` keyword ("" : none)
+
+
+DRIVERS: dict[str, DriverSpec] = {spec.group: spec for spec in (
+    DriverSpec("app", "orchestrator.resources.app", avail=True, lifecycle=True, start_order=50),
+    DriverSpec("task", "orchestrator.resources.task", avail=False, lifecycle=False),
+    DriverSpec("sync", "orchestrator.resources.sync", avail=False, lifecycle=False,
+               types=("rsync",)),
+)}
+
+
+def spec(group: str) -> DriverSpec:
+    """The driver of a section group; KeyError for an unknown one."""
+    return DRIVERS[group]
+
+
+def implementation(group: str) -> ModuleType:
+    """The module implementing ``group`` (imported when first needed)."""
+    return importlib.import_module(DRIVERS[group].module)
+
+
+def lifecycle_groups() -> list[str]:
+    """Groups started with the service, in start order (stop is the reverse)."""
+    return [s.group for s in sorted(DRIVERS.values(), key=lambda s: (s.start_order, s.group))
+            if s.lifecycle]
