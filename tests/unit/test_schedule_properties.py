@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -58,7 +58,7 @@ instants = st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2030,
     lambda d: d.replace(microsecond=0)
 )
 lags = st.one_of(st.none(), st.integers(0, 3 * 86400))
-zones = st.sampled_from(["UTC", "America/New_York", "Europe/Paris", "Australia/Lord_Howe"])
+zones = st.sampled_from(["UTC", "America/New_York", "Europe/Paris", "Australia/Lord_Howe"])  # = ZONES
 crons = st.sampled_from(
     [
         "*/5 * * * *",
@@ -80,19 +80,81 @@ def _last(now, lag):
     return None if lag is None else now - timedelta(seconds=lag)
 
 
+def _transitions(tz):
+    """The wall times (naive, local) at which ``tz`` changes offset, 2015-2030: where a
+    random instant almost never lands, and where the DST policy matters."""
+    zone, found = ZoneInfo(tz), []
+    day = datetime(2015, 1, 1, tzinfo=UTC)
+    while day.year < 2031:
+        nxt = day + timedelta(days=1)
+        if day.astimezone(zone).utcoffset() != nxt.astimezone(zone).utcoffset():
+            lo, hi = day, nxt  # bisect to the second
+            while hi - lo > SECOND:
+                mid = lo + SECOND * ((hi - lo) // SECOND // 2)
+                if mid.astimezone(zone).utcoffset() == lo.astimezone(zone).utcoffset():
+                    lo = mid
+                else:
+                    hi = mid
+            found.append((hi - SECOND).astimezone(zone).replace(tzinfo=None) + SECOND)
+        day = nxt
+    return found
+
+
+ZONES = ["UTC", "America/New_York", "Europe/Paris", "Australia/Lord_Howe"]
+TRANSITIONS = {tz: _transitions(tz) for tz in ZONES}
+
+
+@st.composite
+def zoned_instants(draw):
+    """(naive wall time, zone): half the time within 3 h of one of the zone's transitions,
+    so spring-forward gaps and fall-back folds are drawn in every zone that has them."""
+    tz = draw(st.sampled_from(ZONES))
+    if TRANSITIONS[tz] and draw(st.booleans()):
+        edge = draw(st.sampled_from(TRANSITIONS[tz]))
+        return edge + timedelta(seconds=draw(st.integers(-3 * 3600, 3 * 3600))), tz
+    return draw(instants), tz
+
+
+def _exists(wall, tz):
+    """Whether a naive wall time exists in ``tz`` (False inside a spring-forward gap)."""
+    zone = ZoneInfo(tz)
+    return wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
+
+
+def _gap_end(wall, tz):
+    """The first existing wall time after one skipped by a spring-forward gap (gaps end on a
+    whole minute in these zones)."""
+    t = wall.replace(second=0)
+    while not _exists(t, tz):
+        t += timedelta(minutes=1)
+    return t
+
+
+def test_zoned_instants_reach_gaps_and_folds():
+    gaps = {tz for tz in ZONES for edge in TRANSITIONS[tz] if not _exists(edge, tz)}
+    assert gaps == {"America/New_York", "Europe/Paris", "Australia/Lord_Howe"}
+    assert all(len(TRANSITIONS[tz]) == 32 for tz in gaps) and TRANSITIONS["UTC"] == []
+
+
 @FAST
-@given(window_exprs(), instants, lags, zones)
-def test_window_next_is_due_and_not_before_now(expr, now, lag, tz):
+@given(window_exprs(), zoned_instants(), lags)
+def test_window_next_is_due_and_not_before_now(expr, zoned, lag):
+    now, tz = zoned
     sched = parse(expr, tz=tz)
     last = _last(now, lag)
     t = sched.next_run(now, last)
-    if t is not None:
-        assert t >= now
-        assert sched.is_due(t, last)
-        if t > now:
-            assert not sched.is_due(now, last) or tz != "UTC"
-    else:
+    if t is None:
         assert not sched.is_due(now, last)
+        return
+    assert t >= now
+    assert sched.is_due(t, last)
+    if t > now:
+        if _exists(now, tz):
+            assert not sched.is_due(now, last)
+        elif sched.is_due(now, last):
+            # now is skipped by a spring-forward gap: what is due in it runs at the gap's end,
+            # the first instant that exists
+            assert t == _gap_end(now, tz)
 
 
 @FAST
