@@ -20,11 +20,9 @@ dispatcher thread): after the change, outside the cluster's lock.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.coordination import codec, layout
@@ -38,129 +36,18 @@ from orchestrator.coordination.errors import (
     OutcomeUnknown,
 )
 from orchestrator.coordination.interface import Listener, Wake
+from orchestrator.coordination.memory_runs import MemoryRuns
+from orchestrator.coordination.memory_tree import MemoryCluster, _Watch
 from orchestrator.coordination.states import (
     Claim,
     ClaimRequest,
     ConnectionState,
     Lease,
-    RunSlot,
     ServiceSnapshot,
 )
 
 
-@dataclass
-class _Znode:
-    data: bytes
-    czxid: int
-    version: int = 0
-    owner: int | None = None  # the session of an ephemeral znode
-
-
-@dataclass
-class _Watch:
-    store: MemoryStore
-    path: str
-    children: bool  # a children watch (else a data watch)
-    wake: Wake
-    convert: Callable[[bytes | None], Any]
-
-
-class MemoryCluster:
-    """The shared state of one cluster (what ZooKeeper holds), thread-safe."""
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.znodes: dict[str, _Znode] = {}
-        self.watches: list[_Watch] = []
-        self._zxid = itertools.count(1)
-        self._sessions = itertools.count(0x1000)
-        self._sequences: dict[str, int] = {}
-        self._changed: list[str] = []  # paths changed under the lock, notified after
-
-    def new_session(self) -> int:
-        return next(self._sessions)
-
-    # ------------------------------------------------------------------ znodes (under lock)
-
-    def get(self, path: str) -> _Znode | None:
-        return self.znodes.get(path)
-
-    def create(self, path: str, data: bytes, owner: int | None = None,
-               sequence: bool = False) -> str | None:
-        """The path created, or None if it exists."""
-        if sequence:
-            n = self._sequences.get(path, 0)
-            self._sequences[path] = n + 1
-            path = f"{path}{n:010d}"
-        if path in self.znodes:
-            return None
-        self.znodes[path] = _Znode(data, next(self._zxid), owner=owner)
-        self._changed.append(path)
-        return path
-
-    def set(self, path: str, data: bytes, version: int = -1) -> bool:
-        node = self.znodes.get(path)
-        if node is None or version not in (-1, node.version):
-            return False
-        node.data, node.version = data, node.version + 1
-        self._changed.append(path)
-        return True
-
-    def delete(self, path: str, version: int = -1) -> bool:
-        node = self.znodes.get(path)
-        if node is None or version not in (-1, node.version):
-            return False
-        del self.znodes[path]
-        self._changed.append(path)
-        return True
-
-    def delete_tree(self, path: str) -> None:
-        prefix = path + "/"
-        for p in [p for p in self.znodes if p == path or p.startswith(prefix)]:
-            self.delete(p)
-
-    def children(self, base: str) -> list[str]:
-        """Names directly under ``base`` (a parent exists as long as something is under it)."""
-        prefix = base + "/"
-        return sorted({p[len(prefix):].split("/", 1)[0] for p in self.znodes
-                       if p.startswith(prefix)})
-
-    def by_age(self, base: str) -> list[tuple[str, _Znode]]:
-        """The children of ``base`` that are znodes, oldest first (commit order)."""
-        found = [(layout.child(base, n), self.znodes.get(layout.child(base, n)))
-                 for n in self.children(base)]
-        return sorted(((p, z) for p, z in found if z is not None), key=lambda pz: pz[1].czxid)
-
-    def drop_session(self, session: int) -> None:
-        for path in [p for p, z in self.znodes.items() if z.owner == session]:
-            self.delete(path)
-
-    # ------------------------------------------------------------------ watches
-
-    def notify(self) -> None:
-        """Fire the watches of what changed (call outside the lock)."""
-        with self.lock:
-            changed, self._changed = self._changed, []
-            if not changed:
-                return
-            touched = set(changed)
-            parents = {layout.parent_of(p) for p in changed}
-            fire = [(w, self._value(w)) for w in self.watches if w.store.connected
-                    and (w.path in parents if w.children else w.path in touched)]
-        for w, value in fire:
-            w.store.wake_up(w.wake, value)
-
-    def _value(self, w: _Watch) -> Any:
-        if w.children:
-            return self.children(w.path)
-        node = self.znodes.get(w.path)
-        try:
-            return w.convert(node.data if node is not None else None)
-        except CoordinationError:
-            return None
-
-
-class MemoryStore:
+class MemoryStore(MemoryRuns):
     """One node's session on a ``MemoryCluster`` (a new cluster when none is given)."""
 
     def __init__(self, node: str, cluster: MemoryCluster | None = None) -> None:
@@ -558,124 +445,3 @@ class MemoryStore:
         aged = self.cluster.by_age(base)
         old = aged[: max(0, len(aged) - keep)]
         return sum(self.cluster.delete(p) for p, _ in old)
-
-    # ------------------------------------------------------------------ job state, runs
-
-    def get_job_state(self, svc: str, job: str, node: str | None = None
-                      ) -> dict[str, Any] | None:
-        with self.cluster.lock:
-            self._require("get_job_state")
-            path = layout.job_state_path(svc, job, node)
-            z = self.cluster.get(path)
-            return None if z is None else codec.decode(z.data, path)
-
-    def set_job_state(self, svc: str, job: str, state: dict[str, Any], node: str | None = None,
-                      lease: Lease | None = None) -> None:
-        what = f"set state of {svc}/{job}"
-        with self.cluster.lock:
-            self._require("set_job_state", what)
-            self._check_lease(lease, svc, what)
-            path = layout.job_state_path(svc, job, node)
-            if self.cluster.create(path, codec.encode(state)) is None:
-                self.cluster.set(path, codec.encode(state))
-        self.cluster.notify()
-
-    def append_run_record(self, svc: str, job: str, record: dict[str, Any], keep: int = 100
-                          ) -> None:
-        with self.cluster.lock:
-            self._require("append_run_record")
-            self.cluster.create(layout.run_record_prefix(svc, job), codec.encode(record),
-                                sequence=True)
-            self._prune(layout.runs_path(svc, job), keep)
-        self.cluster.notify()
-
-    def run_records(self, svc: str, job: str | None = None) -> list[dict[str, Any]]:
-        with self.cluster.lock:
-            self._require("run_records")
-            jobs = [job] if job is not None else self.cluster.children(layout.jobs_path(svc))
-            found = [z for j in jobs for _, z in self.cluster.by_age(layout.runs_path(svc, j))]
-            found.sort(key=lambda z: z.czxid)
-            docs = [codec.decode(z.data, "run record") for z in found]
-            return [d for d in docs if isinstance(d, dict)]
-
-    # ------------------------------------------------------------------ max_parallel slots
-
-    def persist_run_slots(self) -> None:
-        self._persistent_slots = True
-
-    def take_run_slot(self, svc: str, rid: str, max_parallel: int, doc: dict[str, Any]
-                      ) -> str | None:
-        with self.cluster.lock:
-            session = self._require("take_run_slot", f"take a run slot of {svc}/{rid}")
-            taken = None
-            for k in range(max_parallel):
-                path = layout.run_slot_path(svc, rid, k)
-                if self._persistent_slots:
-                    if self.cluster.create(path, codec.encode(doc)) is not None:
-                        entry = layout.slot_entry_path(self.node, path)
-                        self.cluster.delete(entry)  # a release cut short left it behind
-                        self.cluster.create(entry, codec.encode({"slot": path}))
-                        taken = path
-                elif self.cluster.create(path, codec.encode(doc), owner=session) is not None:
-                    taken = path
-                if taken:
-                    break
-        self.cluster.notify()
-        return taken
-
-    def release_run_slot(self, path: str) -> None:
-        with self.cluster.lock:
-            self._require("release_run_slot")
-            self.cluster.delete(path)
-            if self._persistent_slots:
-                self.cluster.delete(layout.slot_entry_path(self.node, path))
-        self.cluster.notify()
-
-    def note_run_slot_command(self, path: str, pid: int, started: float | None) -> None:
-        with self.cluster.lock:
-            self._require("note_run_slot_command", f"note the command of run slot {path}")
-            z = self.cluster.get(path)
-            if z is None:
-                return  # the run ended meanwhile
-            doc = codec.decode(z.data, path) or {}
-            doc["extra"] = {**(doc.get("extra") or {}), "command_pid": pid,
-                            "command_started": started}
-            self.cluster.set(path, codec.encode(doc))
-        self.cluster.notify()
-
-    def running_runs(self, svc: str, rid: str) -> list[dict[str, Any]]:
-        with self.cluster.lock:
-            self._require("running_runs")
-            base = layout.running_path(svc, rid)
-            return [codec.decode(z.data, p) or {} for p, z in
-                    sorted(self.cluster.by_age(base))]
-
-    def node_run_slots(self, node: str) -> list[RunSlot]:
-        with self.cluster.lock:
-            self._require("node_run_slots")
-            slots = []
-            for entry, z in sorted(self.cluster.by_age(layout.node_slots_path(node))):
-                path = (codec.decode(z.data, entry) or {}).get("slot")
-                if not isinstance(path, str):
-                    continue
-                slot = self.cluster.get(path)
-                slots.append(RunSlot(path, None) if slot is None else
-                             RunSlot(path, codec.decode(slot.data, path) or {}, slot.version))
-            return slots
-
-    def free_run_slot(self, slot: RunSlot, node: str) -> bool:
-        with self.cluster.lock:
-            self._require("free_run_slot", f"free run slot {slot.path}")
-            entry = layout.slot_entry_path(node, slot.path)
-            if slot.version is None:
-                self.cluster.delete(entry)
-                freed = True
-            else:
-                z = self.cluster.get(slot.path)
-                freed = (z is not None and z.version == slot.version
-                         and self.cluster.get(entry) is not None)
-                if freed:
-                    self.cluster.delete(slot.path)
-                    self.cluster.delete(entry)
-        self.cluster.notify()
-        return freed

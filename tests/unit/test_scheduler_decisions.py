@@ -1,4 +1,4 @@
-"""The scheduler's decisions with a fake agent and a fake coordinator (no threads, no
+"""The scheduler's decisions with a fake agent on the in-memory cluster store (no threads, no
 processes): when a slot is due, that a slot is claimed once among nodes, that nothing runs
 without the lease, and that missed slots are recorded."""
 
@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.coordination import ClaimConflict, OutcomeUnknown
-from orchestrator.coordination.states import Claim
+from orchestrator.coordination import MemoryCluster, MemoryStore
 from orchestrator.daemon.scheduler import Entry, Scheduler, slot_key
 from orchestrator.jobs import Job
 from orchestrator.runs import RunStatus
@@ -21,59 +20,10 @@ from orchestrator.schedule import parse
 T0 = datetime(2026, 3, 1, 10, 0, 0, 250000, tzinfo=UTC)
 
 
-class FakeCoord:
-    """Claims in a dict, first come first served, like the ZooKeeper transaction."""
-
-    def __init__(self) -> None:
-        self.claimed: dict[tuple[str, str, str], Claim] = {}
-        self.states: dict[tuple[str, str], dict] = {}
-        self.connected = True
-        self.answers_lost: bool | None = None  # True: claims land, False: they do not
-
-    def claim_run(self, svc, job, slot, lease, node_scoped=False, payload=None):  # noqa: ANN001
-        key = (svc, job, slot)
-        if key in self.claimed:
-            raise ClaimConflict("taken", self.claimed[key])
-        claim = Claim(svc, job, slot, lease.node if lease else "?", lease.epoch if lease else None,
-                      0.0, node_scoped, dict(payload or {}))
-        self.claimed[key] = claim
-        return claim
-
-    def claim_runs(self, requests):  # noqa: ANN001
-        outcomes = []
-        for r in requests:
-            if self.answers_lost is not None:  # sent; the answer is lost with the connection
-                if self.answers_lost:
-                    self.claim_run(r.svc, r.job, r.slot, r.lease, r.node_scoped, r.payload)
-                outcomes.append(OutcomeUnknown("connection lost; sent, maybe claimed"))
-                continue
-            try:
-                outcomes.append(self.claim_run(r.svc, r.job, r.slot, r.lease, r.node_scoped,
-                                               r.payload))
-            except ClaimConflict as exc:
-                outcomes.append(exc)
-        return outcomes
-
-    def get_claim(self, svc, job, slot, node=None):  # noqa: ANN001
-        return self.claimed.get((svc, job, slot))
-
-    def claims(self, svc, job, node=None):  # noqa: ANN001
-        return [c for (s, j, _), c in self.claimed.items() if (s, j) == (svc, job)]
-
-    def prune_claims(self, *a: Any, **k: Any) -> int:
-        return 0
-
-    def get_job_state(self, svc, job, node=None):  # noqa: ANN001
-        return self.states.get((svc, job))
-
-    def set_job_state(self, svc, job, state, node=None, lease=None):  # noqa: ANN001
-        self.states[(svc, job)] = dict(state)
-
-
-@dataclass
-class FakeLease:
-    node: str
-    epoch: int
+def stores(*nodes: str) -> list[MemoryStore]:
+    """One in-memory cluster, a store (session) per node."""
+    cluster = MemoryCluster()
+    return [MemoryStore(n, cluster) for n in nodes]
 
 
 @dataclass
@@ -91,13 +41,13 @@ class FakeRuntime:
 
 
 class FakeAgent:
-    def __init__(self, me: str, coord: FakeCoord | None = None) -> None:
+    def __init__(self, me: str, coord: MemoryStore | None = None) -> None:
         self.me = me
         self.coord = coord
         self.clustered = coord is not None
         self.stop_event = threading.Event()
         self.runtimes = {"svc": FakeRuntime()}
-        self.leases: dict[str, FakeLease] = {}
+        self.leases: dict[str, Any] = {}
         self.last: dict[tuple[str, str], datetime] = {}
         self.store = FakeStore()
         self.keeper = None  # no fence keeper in these decisions
@@ -145,48 +95,51 @@ def test_standalone_slots_are_whole_seconds_and_run_once():
 
 
 def test_no_lease_no_run_and_a_slot_is_claimed_once_among_nodes():
-    coord = FakeCoord()
-    a, b = FakeAgent("n1", coord), FakeAgent("n2", coord)
+    n1, n2 = stores("n1", "n2")
+    a, b = FakeAgent("n1", n1), FakeAgent("n2", n2)
     sa, la = scheduler(a)
     sb, lb = scheduler(b)
     sa.tick(T0)
     sb.tick(T0)
     assert la == lb == [], "ran without holding the lease"
-    # both believe they hold the lease (a stale leader): the claim decides, once
-    a.leases["svc"] = FakeLease("n1", 1)
-    b.leases["svc"] = FakeLease("n2", 2)
+    # both believe they hold the lease (a stale leader: n1's session expired, n2 took the
+    # lease over): the claim decides, once
+    a.leases["svc"] = n1.acquire_lease("svc")
+    n1.expire()
+    b.leases["svc"] = n2.acquire_lease("svc")
     for s in range(5):
         now = T0 + timedelta(seconds=s)
         sa.tick(now)
         sb.tick(now)
     slots = la + lb
     assert len(slots) == len(set(slots)) == 5
-    assert {c.slot for c in coord.claimed.values()} == {slot_key(x) for x in slots}
+    assert {c.slot for c in n2.claims("svc", "task#0")} == {slot_key(x) for x in slots}
 
 
 def test_suspended_connection_starts_nothing():
-    coord = FakeCoord()
+    [coord] = stores("n1")
     agent = FakeAgent("n1", coord)
-    agent.leases["svc"] = FakeLease("n1", 1)
+    agent.leases["svc"] = coord.acquire_lease("svc")
     sched, launched = scheduler(agent)
-    coord.connected = False
+    coord.suspend()
     sched.tick(T0)
     assert launched == []
-    coord.connected = True
+    coord.resume()
     sched.tick(T0 + timedelta(seconds=1))
     assert len(launched) == 1
 
 
 def test_new_holder_continues_after_the_last_claim_and_records_missed_slots():
-    coord = FakeCoord()
-    a, b = FakeAgent("n1", coord), FakeAgent("n2", coord)
-    a.leases["svc"] = FakeLease("n1", 1)
+    n1, n2 = stores("n1", "n2")
+    a, b = FakeAgent("n1", n1), FakeAgent("n2", n2)
+    a.leases["svc"] = n1.acquire_lease("svc")
     sa, la = scheduler(a)
     for s in range(3):
         sa.tick(T0 + timedelta(seconds=s))
     assert len(la) == 3
     # n1 dies; n2 gets the lease 4 s later: slots +3..+6 were due while nobody could run
-    b.leases["svc"] = FakeLease("n2", 2)
+    n1.close()
+    b.leases["svc"] = n2.acquire_lease("svc")
     sb, lb = scheduler(b)
     sb.forget_last("svc")
     sb.tick(T0 + timedelta(seconds=6, milliseconds=100))
@@ -198,21 +151,22 @@ def test_new_holder_continues_after_the_last_claim_and_records_missed_slots():
 
 
 def test_node_scoped_job_runs_without_a_lease():
-    coord = FakeCoord()
+    [coord] = stores("n2")
     sched, launched = scheduler(FakeAgent("n2", coord), node_scoped=True)
     sched.tick(T0)
     assert len(launched) == 1
 
 
 def test_first_slot_of_a_never_run_job_is_caught_up_by_the_next_holder():
-    coord = FakeCoord()
-    a, b = FakeAgent("n1", coord), FakeAgent("n2", coord)
-    a.leases["svc"] = FakeLease("n1", 1)
+    n1, n2 = stores("n1", "n2")
+    a, b = FakeAgent("n1", n1), FakeAgent("n2", n2)
+    a.leases["svc"] = n1.acquire_lease("svc")
     sa, la = scheduler(a, "* * * * * */10")  # every 10 s (seconds last)
     first = T0.replace(microsecond=0) + timedelta(seconds=10 - T0.second % 10)
     sa.tick(first - timedelta(seconds=1))  # n1 waits for its first slot, then dies
     assert la == []
-    b.leases["svc"] = FakeLease("n2", 2)
+    n1.close()
+    b.leases["svc"] = n2.acquire_lease("svc")
     sb, lb = scheduler(b, "* * * * * */10")
     sb.forget_last("svc")
     sb.tick(first + timedelta(seconds=2))  # after the failover: the slot is not lost
@@ -257,29 +211,29 @@ def test_the_wait_after_a_slow_tick_counts_from_the_tick_start():
 
 
 def test_a_far_first_slot_is_shared_only_when_it_comes_near():
-    coord = FakeCoord()
+    [coord] = stores("n1")
     agent = FakeAgent("n1", coord)
-    agent.leases["svc"] = FakeLease("n1", 1)
+    agent.leases["svc"] = coord.acquire_lease("svc")
     sched, _ = scheduler(agent, "0 3 * * *")  # daily at 03:00; T0 is 10:00
     sched.tick(T0)
-    assert coord.states == {}, "shared a slot 17 hours ahead at load"
+    assert coord.get_job_state("svc", "task#0") is None, "shared a slot 17 hours ahead at load"
     first = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
     sched.tick(first - timedelta(seconds=90))
-    assert coord.states == {}
+    assert coord.get_job_state("svc", "task#0") is None
     sched.tick(first - timedelta(seconds=30))
-    assert coord.states[("svc", "task#0")] == {"first_due": first.isoformat()}
+    assert coord.get_job_state("svc", "task#0") == {"first_due": first.isoformat()}
 
 
 def test_a_claim_whose_answer_was_lost_is_recorded_missed_if_it_landed():
-    coord = FakeCoord()
+    [coord] = stores("n1")
     agent = FakeAgent("n1", coord)
-    agent.leases["svc"] = FakeLease("n1", 1)
+    agent.leases["svc"] = coord.acquire_lease("svc")
     sched, launched = scheduler(agent)
     sched.tick(T0)  # slot +0 runs
-    coord.answers_lost = True  # slot +1: claimed in ZooKeeper, but n1 never hears it
+    coord.lose_answers(landed=True)  # slot +1: claimed in ZooKeeper, but n1 never hears it
     sched.tick(T0 + timedelta(seconds=1))
     assert len(launched) == 1 and agent.store.saved == []
-    coord.answers_lost = None  # reconnected: the next tick finds the claim is n1's
+    coord.lose_answers(None)  # reconnected: the next tick finds the claim is n1's
     sched.tick(T0 + timedelta(seconds=2))
     missed = [r for r in agent.store.saved if r.status == RunStatus.MISSED]
     second = T0.replace(microsecond=0) + timedelta(seconds=1)
@@ -289,14 +243,14 @@ def test_a_claim_whose_answer_was_lost_is_recorded_missed_if_it_landed():
 
 
 def test_a_claim_whose_answer_was_lost_and_did_not_land_is_caught_up_not_recorded():
-    coord = FakeCoord()
+    [coord] = stores("n1")
     agent = FakeAgent("n1", coord)
-    agent.leases["svc"] = FakeLease("n1", 1)
+    agent.leases["svc"] = coord.acquire_lease("svc")
     sched, launched = scheduler(agent)
     sched.tick(T0)
-    coord.answers_lost = False
+    coord.lose_answers(landed=False)
     sched.tick(T0 + timedelta(seconds=1))
-    coord.answers_lost = None
+    coord.lose_answers(None)
     sched.tick(T0 + timedelta(seconds=1, milliseconds=500))  # still the slot's second
     second = T0.replace(microsecond=0) + timedelta(seconds=1)
     assert launched == [T0.replace(microsecond=0), second]  # the open slot ran after all

@@ -8,7 +8,7 @@ import pytest
 
 from orchestrator.config.node import NodeConfig
 from orchestrator.config.service import parse_service
-from orchestrator.coordination import CoordinationError
+from orchestrator.coordination import CoordinationError, MemoryStore, NotConnected
 from orchestrator.paths import NodePaths
 from orchestrator.runs import RunRecord, RunStatus
 from orchestrator.service import Service
@@ -64,33 +64,21 @@ def test_a_slot_that_cannot_be_taken_leaves_a_final_record_with_the_cause(svc, t
     assert store.saved == [record]
 
 
-class SuspendedCoord:
-    """ZooKeeper as seen between a claim and the slot: the slot's request fails."""
-
-    def __init__(self) -> None:
-        self.appended: list[dict] = []
-
-    def take_run_slot(self, *args: object) -> str:
-        raise CoordinationError("take a run slot of svc/task#0: connection suspended")
-
-    def release_run_slot(self, path: str) -> None:
-        raise AssertionError("no slot was taken")
-
-    def append_run_record(self, svc: str, rid: str, doc: dict) -> None:
-        self.appended.append(doc)
-
-
 def test_the_cluster_store_records_a_run_whose_slot_could_not_be_taken(svc, tmp_path):
     from orchestrator.runs import FileRunStore
     from orchestrator.runs.cluster_store import ClusterRunStore
 
-    coord = SuspendedCoord()
+    # ZooKeeper as seen between a claim and the slot: the slot's request fails
+    coord = MemoryStore("n1")
+    coord.fail("take_run_slot",
+               NotConnected("take a run slot of svc/task#0: connection suspended"))
     store = ClusterRunStore(coord, "svc", FileRunStore(tmp_path / "runs"))
     record = execute(svc, svc.resource("task#0"), TaskRun(store=store))
     assert record.status == RunStatus.REFUSED
     assert record.reason == ("could not take the run slot: "
                              "take a run slot of svc/task#0: connection suspended")
-    assert [d["run_id"] for d in coord.appended] == [record.run_id]
+    assert [d["run_id"] for d in coord.run_records("svc", "task#0")] == [record.run_id]
+    assert coord.running_runs("svc", "task#0") == []  # no slot was taken
     assert store.local.records(["task#0"]) == [record]
     assert store.local.running() == []
 
