@@ -71,11 +71,19 @@ def zk_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     reasons = []
     if _docker_answers():
+        container = _container_zookeeper()
         try:
-            yield from _container_zookeeper()
-            return
-        except Exception as exc:  # fall back to the local server
+            hosts = next(container)  # only a failure to start falls back to the local server
+        except Exception as exc:
             reasons.append(f"testcontainers: {exc}")
+        else:
+            # the teardown runs outside that try: a container that fails to stop is reported
+            # as the error it is, never followed by a second yield (a fallback server)
+            try:
+                yield hosts
+            finally:
+                next(container, None)
+            return
     ensemble = ZooKeeperEnsemble(tmp_path_factory.mktemp("zookeeper"), size=1)
     try:
         ensemble.start()
