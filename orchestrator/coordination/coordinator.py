@@ -462,7 +462,7 @@ class Coordinator(ServiceDocs, RunSlots):
     def claims(self, svc: str, job: str, node: str | None = None) -> list[Claim]:
         """The claims of a job, oldest first."""
         return [
-            c for _, c in self._children_by_age(layout.claims_path(svc, job, node), layout.claim_from)
+            c for _, c in self._children_by_age(layout.claims_path(svc, job, node), codec.claim_from)
         ]
 
     @translated
@@ -546,7 +546,7 @@ class Coordinator(ServiceDocs, RunSlots):
                 return []
         found: list[tuple[int, dict[str, Any]]] = []
         for j in jobs:
-            found += self._children_by_age(layout.runs_path(svc, j), layout.decode)
+            found += self._children_by_age(layout.runs_path(svc, j), codec.decode)
         found.sort(key=lambda item: item[0])
         return [rec for _, rec in found if isinstance(rec, dict)]
 

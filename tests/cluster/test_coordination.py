@@ -25,6 +25,7 @@ from orchestrator.coordination import (
     LeaseHeld,
     NotConnected,
     NotLeaseHolder,
+    ServiceSnapshot,
 )
 from orchestrator.devtools.tcpproxy import TcpProxy
 from orchestrator.devtools.zookeeper import start_server
@@ -456,3 +457,18 @@ def test_claim_runs_settles_each_claim_like_claim_run(make_coord: MakeCoord) -> 
     assert b.get_claim("web", "check", "s1", node="n1").payload == {"k": 1}  # type: ignore[union-attr]
     assert b.get_claim("db", "task#0", "s1") is None  # the fenced claim left nothing
     assert [c.slot for c in b.claims("web", "task#0")] == ["s1", "s2"]
+
+
+def test_service_snapshot_reads_the_four_documents_together(make_coord: MakeCoord) -> None:
+    a, b = make_coord("n1"), make_coord("n2")
+    assert b.service_snapshot("web") == ServiceSnapshot("web", None, None, {}, 0)
+    a.put_service_config("web", "[DEFAULT]\n")
+    lease = a.acquire_lease("web")
+    a.update_target("web", lambda t: {**t, "state": "started"})
+    snap = b.service_snapshot("web")
+    assert snap == ServiceSnapshot("web", "[DEFAULT]\n", lease, {"state": "started"},
+                                   lease.epoch)
+    assert (snap.config, snap.lease, snap.target, snap.epoch) == (
+        b.get_service_config("web"), b.lease_holder("web"), b.get_target("web"),
+        b.current_epoch("web"))
+    assert a.claim_runs([]) == []
