@@ -1,4 +1,5 @@
-"""Developer tools: a real local ZooKeeper and a partitioning TCP proxy, for tests and demos.
+"""Developer tools: a real local ZooKeeper, a partitioning TCP proxy and a collector process,
+for tests and demos.
 
 Nothing in the product imports this package; tests and shell demos do.
 """

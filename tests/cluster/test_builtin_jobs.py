@@ -12,18 +12,19 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from collector_proc import CollectorProc, point_at_collector
 from daemons import _tool, wait_until
+
+from orchestrator.devtools.collector import CollectorProcess
 
 
 def test_builtin_jobs_reach_the_collector_and_sync_feeds_the_passive_node(make_cluster,
                                                                         tmp_path):
     c = make_cluster(names=("n1", "n2"))
-    collector = CollectorProc(tmp_path, c.cluster).start()
-    url, get = collector.url, collector.get
+    collector = CollectorProcess(tmp_path, tokens={c.cluster: "t0ken"}).start()
+    get = collector.get
     try:
         for node in c.nodes.values():
-            point_at_collector(node.root / "etc" / "orchestrator" / "node.conf", url)
+            collector.point(node.root / "etc" / "orchestrator" / "node.conf", c.cluster)
             modules = node.root / "var" / "lib" / "orchestrator" / "compliance" / "modules"
             modules.mkdir(parents=True)
             (modules / "motd").write_text("#!/bin/sh\necho motd ok\nexit 0\n")
@@ -77,11 +78,11 @@ def write_module(root: Path, name: str, body: str) -> None:
 
 def test_node_jobs_push_assets_and_compliance_from_every_node(make_cluster, tmp_path):
     c = make_cluster(names=("n1", "n2"))
-    collector = CollectorProc(tmp_path, c.cluster).start()
+    collector = CollectorProcess(tmp_path, tokens={c.cluster: "t0ken"}).start()
     try:
         for node in c.nodes.values():
-            point_at_collector(node.root / "etc" / "orchestrator" / "node.conf", collector.url,
-                               "pushasset_schedule = @1s\ncomp_schedule = @1s\n")
+            collector.point(node.root / "etc" / "orchestrator" / "node.conf", c.cluster,
+                            "pushasset_schedule = @1s\ncomp_schedule = @1s\n")
             write_module(node.root, "ntp", 'echo "ntp $1 on $ORCHESTRATOR_NODE '
                                            'svc=${ORCHESTRATOR_SVCNAME:-none}"; exit 0')
         c.start()

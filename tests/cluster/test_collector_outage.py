@@ -10,8 +10,9 @@ import json
 import time
 from datetime import UTC, datetime
 
-from collector_proc import CollectorProc, point_at_collector
 from daemons import wait_until
+
+from orchestrator.devtools.collector import CollectorProcess
 
 OUTAGE = 4.0  # seconds: a few @1s slots
 
@@ -32,11 +33,11 @@ def when(text: str | None) -> datetime | None:
 def test_every_record_made_during_a_collector_outage_arrives_once_in_order(make_cluster,
                                                                            tmp_path):
     c = make_cluster(names=("n1", "n2"))
-    collector = CollectorProc(tmp_path, c.cluster).start()
+    collector = CollectorProcess(tmp_path, tokens={c.cluster: "t0ken"}).start()
     try:
         for node in c.nodes.values():
-            point_at_collector(node.root / "etc" / "orchestrator" / "node.conf", collector.url,
-                               "pushasset_schedule = @1s\n")
+            collector.point(node.root / "etc" / "orchestrator" / "node.conf", c.cluster,
+                            "pushasset_schedule = @1s\n")
         c.start()
         c.wait_joined()
         c.create("svc1", service(c, "svc1", ("n1", "n2")))
