@@ -19,12 +19,12 @@ import structlog
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
 if TYPE_CHECKING:
-    from orchestrator.daemon.agent import Agent
+    from orchestrator.daemon.host import JobHost
 
 log = structlog.get_logger()
 
 
-def run_builtin(agent: Agent, svcname: str, action: str, key: str, rid: str | None,
+def run_builtin(agent: JobHost, svcname: str, action: str, key: str, rid: str | None,
                 slot: datetime) -> None:
     from orchestrator.builtins import push
 

@@ -14,61 +14,33 @@ Runs use the same execution path as ``svcmgr run --cron`` (taskrun), in pooled t
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from orchestrator.daemon.entries import Entry
+from orchestrator.daemon.ledger import ClusterLedger, Ledger, LocalLedger, slot_key
 from orchestrator.daemon.workers import WorkerPool
-from orchestrator.jobs import Job, job_schedule, node_scoped, service_jobs
+from orchestrator.jobs import job_schedule, node_scoped, service_jobs
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
 if TYPE_CHECKING:
-    from orchestrator.daemon.agent import Agent, Runtime
-    from orchestrator.schedule import Schedule
+    from orchestrator.daemon.host import SchedulerHost, ServiceRuntime
 
 log = structlog.get_logger()
 ON_TIME = timedelta(seconds=5)
-CLAIMS_KEPT = 100
 # a never-run job's first slot is written to the cluster this long before it comes due (a
 # failover after that catches it up); not at load: 10,000 writes would stall the first tick
 SHARE_AHEAD = timedelta(seconds=60)
 
 
-def slot_key(slot: datetime) -> str:
-    """A slot's name in ZooKeeper: the same text on every node for the same instant."""
-    return slot.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass
-class Entry:
-    """One schedulable job of one service on this node."""
-
-    svc: str
-    job: Job
-    schedule: Schedule
-    node_scoped: bool
-    policy: str
-    grace: timedelta | None
-    last: datetime | None = None
-    last_known: bool = False  # last read from the cluster since we became able to run it
-    due: datetime | None = None
-    claims: int = 0
-    running: dict[str, Any] = field(default_factory=dict)  # run_id -> RunningCommand
-    first_due_shared: bool = False  # a never-run job's first slot is in the cluster's state
-
-    @property
-    def key(self) -> str:
-        return self.job.key
-
-
 class Scheduler:
-    def __init__(self, agent: Agent):
+    def __init__(self, agent: SchedulerHost):
         self.agent = agent
+        self.ledger: Ledger = ClusterLedger(agent) if agent.clustered else LocalLedger(agent)
         self.entries: dict[tuple[str, str], Entry] = {}
         self.lock = threading.RLock()
         self.wake = threading.Event()
@@ -76,12 +48,10 @@ class Scheduler:
         self.pool = WorkerPool("run")
         self.clock = time.monotonic
         self.launches: list[tuple[Entry, datetime, int]] = []  # fired in this tick
-        # claims sent whose answer was lost with the connection: (entry, slot, request)
-        self.uncertain: list[tuple[Entry, datetime, Any]] = []
 
     # ------------------------------------------------------------------ table
 
-    def load(self, rt: Runtime) -> None:
+    def load(self, rt: ServiceRuntime) -> None:
         """(Re)build the jobs of a service from its config; keeps known last runs."""
         svc = rt.service
         with self.lock:
@@ -143,8 +113,7 @@ class Scheduler:
         """
         with self.lock:
             entries = list(self.entries.values())
-        if self.uncertain and self.agent.coord_connected():
-            self.settle_uncertain(now)
+        self.ledger.settle(now)
         earliest = now + timedelta(seconds=1)
         allowed: dict[tuple[str, bool], bool] = {}  # may_run is the same for a service's jobs
         due_now: list[Entry] = []
@@ -158,19 +127,19 @@ class Scheduler:
                 continue
             due = entry.due
             if due is not None and due > now and entry.last_known:  # the common case: idle
-                if due - now <= SHARE_AHEAD and self.first_due_unshared(entry):
-                    self.share_first_due(entry)
+                if due - now <= SHARE_AHEAD and self.ledger.first_due_unshared(entry):
+                    self.ledger.share_first_due(entry)
                 if due < earliest:
                     earliest = due
                 continue
-            if not entry.last_known and not self.read_last(entry):
+            if not entry.last_known and not self.ledger.read_last(entry):
                 continue
             if entry.due is None:
                 entry.due = self.next_due(entry, now)
             if entry.due is None:
                 continue
-            if entry.due - now <= SHARE_AHEAD and self.first_due_unshared(entry):
-                self.share_first_due(entry)
+            if entry.due - now <= SHARE_AHEAD and self.ledger.first_due_unshared(entry):
+                self.ledger.share_first_due(entry)
             if entry.due <= now:
                 due_now.append(entry)
             elif entry.due < earliest:
@@ -192,60 +161,14 @@ class Scheduler:
 
     def may_run(self, entry: Entry) -> bool:
         """Run here only on the active instance, unless the job is node-scoped."""
-        agent = self.agent
-        if agent.clustered and not agent.coord_connected():
+        if not self.ledger.usable():
             return False
-        rt = agent.runtimes.get(entry.svc)
+        rt = self.agent.runtimes.get(entry.svc)
         if rt is None or rt.service is None:
             return False
-        if entry.node_scoped or not agent.clustered:
+        if not self.ledger.needs_lease(entry):
             return True
-        return agent.lease_of(entry.svc) is not None and rt.started
-
-    def read_last(self, entry: Entry) -> bool:
-        if not self.agent.clustered:
-            entry.last = self.agent.local_last(entry.svc, entry.key)
-            entry.last_known = True
-            return True
-        from orchestrator.coordination import CoordinationError
-
-        node = self.agent.me if entry.node_scoped else None
-        try:
-            claims = self.agent.coord.claims(entry.svc, entry.key, node)
-        except CoordinationError:
-            return False
-        entry.last = _claim_time(claims[-1]) if claims else None
-        if entry.last is None and not entry.node_scoped:
-            # never run: continue from the first slot an earlier holder was waiting for, so
-            # a slot that came due during the failover is caught up (misfire), not lost
-            try:
-                state = self.agent.coord.get_job_state(entry.svc, entry.key) or {}
-            except CoordinationError:
-                return False
-            if state.get("first_due"):
-                entry.due = datetime.fromisoformat(state["first_due"])
-                entry.first_due_shared = True
-        entry.last_known = True
-        return True
-
-    def first_due_unshared(self, entry: Entry) -> bool:
-        return (entry.last is None and not entry.first_due_shared and self.agent.clustered
-                and not entry.node_scoped)
-
-    def share_first_due(self, entry: Entry) -> None:
-        """Record a never-run job's first slot in the cluster (fenced by our lease)."""
-        from orchestrator.coordination import CoordinationError
-
-        lease = self.agent.lease_of(entry.svc)
-        if lease is None or entry.due is None:
-            return
-        try:
-            self.agent.coord.set_job_state(entry.svc, entry.key,
-                                           {"first_due": entry.due.isoformat()}, lease=lease)
-            entry.first_due_shared = True
-        except CoordinationError as exc:
-            log.warning(f"{entry.svc} {entry.key}: cannot record its first slot: {exc}",
-                        svc=entry.svc)
+        return self.agent.lease_of(entry.svc) is not None and rt.started
 
     def next_due(self, entry: Entry, now: datetime) -> datetime | None:
         if entry.last is None:
@@ -270,7 +193,7 @@ class Scheduler:
             assert slot is not None
             run_at = slot if now - slot <= ON_TIME else now
             plans.append((entry, decision, slot, run_at))
-        epochs = self.claim([(e, slot, run_at, not d.run) for e, d, slot, run_at in plans])
+        epochs = self.ledger.claim([(e, slot, run_at, not d.run) for e, d, slot, run_at in plans])
         for (entry, decision, slot, run_at), epoch in zip(plans, epochs, strict=True):
             if epoch is None:
                 continue
@@ -282,89 +205,6 @@ class Scheduler:
                     log.warning(f"{entry.svc} {entry.key}: {decision.reason}", svc=entry.svc,
                                 rid=entry.job.rid)
                 self.launches.append((entry, slot, epoch))
-
-    def claim(self, items: list[tuple[Entry, datetime, datetime, bool]]) -> list[int | None]:
-        """Claim each (entry, slot, run_at, missed); per item the lease epoch (0: no lease
-        involved), or None if the slot is not ours to run."""
-        agent = self.agent
-        if not agent.clustered:
-            for entry, _, run_at, _ in items:
-                agent.local_set_last(entry.svc, entry.key, run_at)
-            return [0 for _ in items]
-        from orchestrator.coordination import (
-            ClaimConflict,
-            ClaimRequest,
-            CoordinationError,
-            OutcomeUnknown,
-        )
-
-        epochs: list[int | None] = [None] * len(items)
-        requests, asked = [], []
-        for i, (entry, slot, run_at, missed) in enumerate(items):
-            lease = None if entry.node_scoped else agent.lease_of(entry.svc)
-            if not entry.node_scoped and lease is None:
-                continue
-            payload = {"slot": slot.isoformat(), "run_at": run_at.isoformat(), "missed": missed}
-            requests.append(ClaimRequest(entry.svc, entry.key, slot_key(slot), lease,
-                                         entry.node_scoped, payload))
-            asked.append(i)
-        outcomes = agent.coord.claim_runs(requests) if requests else []
-        for i, request, outcome in zip(asked, requests, outcomes, strict=True):
-            entry = items[i][0]
-            if isinstance(outcome, ClaimConflict):
-                existing = outcome.existing
-                if existing is not None:
-                    entry.last = _claim_time(existing)
-                log.info(f"{entry.svc} {entry.key}: slot {request.slot} already claimed "
-                         f"by {existing.node if existing else 'another node'}; not running it",
-                         svc=entry.svc)
-                continue
-            if isinstance(outcome, CoordinationError):
-                unknown = isinstance(outcome, OutcomeUnknown)
-                if unknown:
-                    self.uncertain.append((entry, items[i][1], request))
-                log.warning(f"{entry.svc} {entry.key}: cannot claim slot {request.slot}: "
-                            f"{outcome}; not running it"
-                            + ("; whether it was claimed is checked once reconnected"
-                               if unknown else ""), svc=entry.svc)
-                entry.last_known = False
-                continue
-            entry.claims += 1
-            if entry.claims % 20 == 0:
-                node = agent.me if entry.node_scoped else None
-                with contextlib.suppress(CoordinationError):
-                    agent.coord.prune_claims(entry.svc, entry.key, CLAIMS_KEPT, node)
-            epochs[i] = request.lease.epoch if request.lease else 0
-        return epochs
-
-    def settle_uncertain(self, now: datetime) -> None:
-        """Claims whose answer was lost: if one did land (ours, our epoch), its slot is
-        claimed but was never run, so it is recorded missed, with why; if it did not land,
-        the slot is still open and the misfire policy handles it like any other."""
-        from orchestrator.coordination import CoordinationError
-
-        keep = []
-        for entry, slot, request in self.uncertain:
-            node = self.agent.me if request.node_scoped else None
-            try:
-                claim = self.agent.coord.get_claim(request.svc, request.job, request.slot, node)
-            except CoordinationError:
-                keep.append((entry, slot, request))
-                continue
-            epoch = request.lease.epoch if request.lease else None
-            if claim is None or claim.node != self.agent.me or claim.epoch != epoch:
-                continue
-            store = self.agent.run_store(entry.svc)
-            if store is None:
-                continue
-            reason = (f"claimed by {self.agent.me} as the ZooKeeper connection was lost, "
-                      "before the run could start: not run (a slot runs at most once)")
-            store.save(RunRecord(new_run_id(), entry.svc, entry.key, self.agent.me,
-                                 "scheduler", RunStatus.MISSED, scheduled_at=slot,
-                                 ended_at=now, reason=reason))
-            log.warning(f"{entry.svc} {entry.key}: slot {request.slot} {reason}",
-                        svc=entry.svc)
-        self.uncertain = keep
 
     def record_missed(self, entry: Entry, decision: Any, now: datetime) -> None:
         store = self.agent.run_store(entry.svc)
@@ -465,11 +305,3 @@ class Scheduler:
     def table(self) -> list[Entry]:
         with self.lock:
             return list(self.entries.values())
-
-
-def _claim_time(claim: Any) -> datetime | None:
-    payload = getattr(claim, "payload", None) or {}
-    text = payload.get("run_at") or payload.get("slot")
-    if text:
-        return datetime.fromisoformat(text)
-    return datetime.fromtimestamp(claim.claimed_at, UTC)

@@ -1,0 +1,33 @@
+"""One schedulable job of one service on this node, as the scheduler and its ledger keep it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orchestrator.jobs import Job
+    from orchestrator.schedule import Schedule
+
+
+@dataclass
+class Entry:
+    """One schedulable job of one service on this node."""
+
+    svc: str
+    job: Job
+    schedule: Schedule
+    node_scoped: bool
+    policy: str
+    grace: timedelta | None
+    last: datetime | None = None
+    last_known: bool = False  # last read from the cluster since we became able to run it
+    due: datetime | None = None
+    claims: int = 0
+    running: dict[str, Any] = field(default_factory=dict)  # run_id -> RunningCommand
+    first_due_shared: bool = False  # a never-run job's first slot is in the cluster's state
+
+    @property
+    def key(self) -> str:
+        return self.job.key
