@@ -48,6 +48,26 @@ class KeeperLink:
         self.tasks: dict[str, dict[str, Any]] = {}
         self.said_bye = False  # after a graceful goodbye nothing starts a keeper again
 
+    @classmethod
+    def attach(cls, root: Path, node: str, stop_event: threading.Event,
+               **kw: Any) -> KeeperLink:
+        """A link attached to the node's keeper, retried until it answers (nothing may start
+        here without one) or ``stop_event`` is set."""
+        import structlog
+
+        link = cls(root, node, **kw)
+        while not stop_event.is_set():
+            try:
+                link.connect()
+                break
+            except KeeperUnavailable as exc:
+                structlog.get_logger().error(f"node {node}: {exc}; retrying (nothing starts "
+                                             "without it)")
+                stop_event.wait(1.0)
+        structlog.get_logger().info(f"node {node}: fence keeper pid {link.keeper_pid} guards "
+                                    "this node")
+        return link
+
     # ------------------------------------------------------------------ connection
 
     def connect(self) -> None:
