@@ -8,14 +8,13 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestrator.coordination import layout
 from orchestrator.coordination.errors import CoordinationError
 
 if TYPE_CHECKING:
     from orchestrator.coordination.interface import Wake
-    from orchestrator.coordination.memory import MemoryStore
 
 
 @dataclass
@@ -26,9 +25,18 @@ class _Znode:
     owner: int | None = None  # the session of an ephemeral znode
 
 
+class Watcher(Protocol):
+    """The store a watch belongs to (memory.MemoryStore): told only while connected."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    def wake_up(self, wake: Wake, value: Any) -> None: ...
+
+
 @dataclass
 class _Watch:
-    store: MemoryStore
+    store: Watcher
     path: str
     children: bool  # a children watch (else a data watch)
     wake: Wake
