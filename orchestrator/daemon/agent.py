@@ -26,8 +26,8 @@ from orchestrator.config.node import NodeConfig
 from orchestrator.daemon.configs import Configs
 from orchestrator.daemon.fencing import FenceClock, default_fence_delay
 from orchestrator.daemon.heartbeat import Heartbeat
-from orchestrator.daemon.instances import Instances
-from orchestrator.daemon.placement import Act, Decision, ServiceView, Target, decide
+from orchestrator.daemon.instances import STATUS_EVERY, Instances
+from orchestrator.daemon.placement import ServiceView, Target, decide
 from orchestrator.daemon.records import Records
 from orchestrator.daemon.runtime import Runtime
 from orchestrator.daemon.scheduler import Scheduler
@@ -94,6 +94,13 @@ class Agent:
         self.facts_at = 0.0
         self.watched: set[str] = set()
         self.dirty: set[str] = set()  # services whose cluster documents changed (watches)
+        # the decision pass is event-driven: membership and the service list are re-read
+        # when their watches fire, and a service is visited when its documents changed, the
+        # membership changed, or one of its timers (status, re-read) is due
+        self.membership_changed = self.names_changed = True
+        self.alive: frozenset[str] = frozenset()
+        self.loads: dict[str, float] = {}
+        self.names: set[str] = set()
         self.caught_up = False  # local configs of services deleted while we were away: gone
         self.scheduler = Scheduler(self)
         self.records = Records(self.node, self.clustered, self.stop_event, lambda: self.coord,
@@ -198,10 +205,18 @@ class Agent:
         self.coord.add_listener(self.on_state)
         self.coord.register_node(node_facts(self.node.get("node", "address")))
         self.facts_at = time.monotonic()
-        self.coord.watch_nodes(self.wake)
-        self.coord.watch_services(self.wake)
+        self.coord.watch_nodes(self.on_membership)
+        self.coord.watch_services(self.on_service_list)
         log.info(f"node {self.me}: joined cluster {self.node.get('cluster', 'name')} at "
                  f"{self.node.zk_hosts}")
+
+    def on_membership(self, _names: Any = None) -> None:
+        self.membership_changed = True
+        self.wake.set()
+
+    def on_service_list(self, _names: Any = None) -> None:
+        self.names_changed = True
+        self.wake.set()
 
     def on_state(self, state: Any) -> None:
         from orchestrator.coordination import ConnectionState
@@ -211,6 +226,7 @@ class Agent:
                 log.info(f"node {self.me}: ZooKeeper connection back")
             self.fence.connected()
             self.dirty.update(list(self.runtimes))  # changes while away: read everything again
+            self.membership_changed = self.names_changed = True
             for rt in list(self.runtimes.values()):  # a new session lost our ephemeral docs
                 rt.published_doc = None
         else:
@@ -259,36 +275,47 @@ class Agent:
                 self.instances.fence_now()
             return
         now = time.monotonic()
+        everyone = False  # the membership changed: every decision may change
         if now - self.facts_at >= FACTS_EVERY:
             from orchestrator.runs.slot_reaper import reap_run_slots
 
             coord.register_node(node_facts(self.node.get("node", "address")))
             self.facts_at = now
             reap_run_slots(coord, self.me)  # manual runs' slots whose command is gone
-        nodes = coord.nodes()
-        alive = frozenset(nodes)
-        loads = {n: float(f.get("load_avg", 0.0)) for n, f in nodes.items()}
-        names = set(coord.service_names())
+            self.membership_changed = True  # the loads, for placement = load avg
+        if self.membership_changed:
+            self.membership_changed = False
+            nodes = coord.nodes()
+            alive = frozenset(nodes)
+            everyone, self.alive = alive != self.alive, alive
+            self.loads = {n: float(f.get("load_avg", 0.0)) for n, f in nodes.items()}
+        if self.names_changed:
+            self.names_changed = False
+            self.names = set(coord.service_names())
         if not self.caught_up:
-            self.configs.adopt_orphans(names)
+            self.configs.adopt_orphans(self.names)
             self.caught_up = True
-        for gone in set(self.runtimes) - names:
+        for gone in set(self.runtimes) - self.names:
             self.configs.forget(self.runtimes[gone])
-        for name in sorted(names):
+        for name in sorted(self.names):
+            rt = self.runtimes.get(name) or self.runtimes.setdefault(name, Runtime(name))
+            reread = rt.read_at is None or name in self.dirty or now - rt.read_at >= REREAD_EVERY
+            if not (reread or everyone or now - rt.published_at >= STATUS_EVERY):
+                continue  # nothing it depends on changed: no decision to take again
             self.heartbeat.beat()  # a pass over 1,000 services is progress, not a hang
-            rt = self.runtimes.setdefault(name, Runtime(name))
             if name not in self.watched:
                 changed = self.changed_callback(name)
                 coord.watch_service_config(name, changed)
                 coord.watch_lease(name, changed)
                 coord.watch_target(name, changed)
                 self.watched.add(name)
-            if rt.read_at is None or name in self.dirty or now - rt.read_at >= REREAD_EVERY:
+            if reread:
                 self.read_docs(rt, now)
             if rt.service is None:
                 continue
-            view = service_view(rt, self.leases.get(name), alive, loads)
-            self.carry_out(rt, view, decide(view, self.me, rt.started, coord.connected))
+            view = service_view(rt, self.leases.get(name), self.alive, self.loads)
+            self.instances.carry_out(rt, view, decide(view, self.me, rt.started,
+                                                      coord.connected))
             self.instances.publish(rt)
 
     def changed_callback(self, name: str) -> Any:
@@ -310,42 +337,6 @@ class Agent:
         if rt.read_at is None:  # spread the periodic re-reads of services loaded together
             now -= REREAD_EVERY * (zlib.crc32(rt.name.encode()) % 1000) / 1000
         rt.read_at = now
-
-    def say(self, rt: Runtime, decision: Decision) -> None:
-        if decision.sentence != rt.last_sentence:
-            log.info(decision.sentence, svc=rt.name, act=str(decision.act))
-            rt.last_sentence = decision.sentence
-
-    def carry_out(self, rt: Runtime, view: ServiceView, decision: Decision) -> None:
-        from orchestrator.coordination import LeaseHeld
-
-        assert self.coord is not None
-        self.say(rt, decision)
-        if decision.act is Act.NOTHING:
-            return
-        self.dirty.add(rt.name)  # what we do below changes the documents: read them again
-        if decision.act is Act.STOP:  # only when another node holds the lease, or nobody
-            self.leases.pop(rt.name, None)
-            self.instances.stop(rt, decision.sentence)
-            return
-        if decision.act is Act.STOP_AND_RELEASE:
-            self.instances.stop(rt, decision.sentence)
-            self.leases.pop(rt.name, None)
-            self.coord.release_lease(rt.name)
-            return
-        if decision.act is Act.ACQUIRE_AND_START:
-            try:
-                lease = self.coord.acquire_lease(rt.name)
-            except LeaseHeld as exc:
-                log.info(f"{rt.name}: not taking it, {exc}", svc=rt.name)
-                return
-            log.info(f"{rt.name}: lease acquired (epoch {lease.epoch})", svc=rt.name)
-            self.leases[rt.name] = lease
-            self.scheduler.forget_last(rt.name)
-            if view.target.node not in (None, self.me):
-                # placed here by failover: an old switch request must not pull it back later
-                self.coord.update_target(rt.name, lambda t: {**t, "node": None})
-        self.instances.start(rt)
 
     # ------------------------------------------------------------------ for the scheduler
 

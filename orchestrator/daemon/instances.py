@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from orchestrator.daemon.placement import Act, Decision, ServiceView
 from orchestrator.daemon.runtime import InstanceState, Runtime
 
 log = structlog.get_logger()
@@ -38,11 +39,50 @@ class InstanceHost(Protocol):
     fence: Any
     leases: dict[str, Any]
     runtimes: dict[str, Runtime]
+    dirty: set[str]
 
 
 class Instances:
     def __init__(self, host: InstanceHost):
         self.host = host
+
+    # ------------------------------------------------------------------ decisions
+
+    def say(self, rt: Runtime, decision: Decision) -> None:
+        if decision.sentence != rt.last_sentence:
+            log.info(decision.sentence, svc=rt.name, act=str(decision.act))
+            rt.last_sentence = decision.sentence
+
+    def carry_out(self, rt: Runtime, view: ServiceView, decision: Decision) -> None:
+        from orchestrator.coordination import LeaseHeld
+
+        host = self.host
+        self.say(rt, decision)
+        if decision.act is Act.NOTHING:
+            return
+        host.dirty.add(rt.name)  # what we do below changes the documents: read them again
+        if decision.act is Act.STOP:  # only when another node holds the lease, or nobody
+            host.leases.pop(rt.name, None)
+            self.stop(rt, decision.sentence)
+            return
+        if decision.act is Act.STOP_AND_RELEASE:
+            self.stop(rt, decision.sentence)
+            host.leases.pop(rt.name, None)
+            host.coord.release_lease(rt.name)
+            return
+        if decision.act is Act.ACQUIRE_AND_START:
+            try:
+                lease = host.coord.acquire_lease(rt.name)
+            except LeaseHeld as exc:
+                log.info(f"{rt.name}: not taking it, {exc}", svc=rt.name)
+                return
+            log.info(f"{rt.name}: lease acquired (epoch {lease.epoch})", svc=rt.name)
+            host.leases[rt.name] = lease
+            host.scheduler.forget_last(rt.name)
+            if view.target.node not in (None, host.me):
+                # placed here by failover: an old switch request must not pull it back later
+                host.coord.update_target(rt.name, lambda t: {**t, "node": None})
+        self.start(rt)
 
     # ------------------------------------------------------------------ start, stop
 
