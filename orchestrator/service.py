@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +28,8 @@ class Service:
     node: NodeConfig
     clustered: bool = False  # views: True when read through the cluster
     active_node: str | None = None  # the lease holder, when clustered
+    # views, when clustered: the cluster store's claims(svc, job, node) (the scheduler's runs)
+    claims: Callable[..., list[Any]] | None = None
 
     @property
     def name(self) -> str:

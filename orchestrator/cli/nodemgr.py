@@ -70,14 +70,14 @@ def explain(args: argparse.Namespace) -> int:
 
 
 def node_schedule(args: argparse.Namespace) -> int:
-    """Node-level jobs; the last run is the daemon's (node_jobs keeps it in var/node/)."""
+    """Node-level jobs; the last run is the daemon's (jobs.node_kinds keeps it in var/node/)."""
     from datetime import UTC
 
     from orchestrator.cli.views import _t
     from orchestrator.config.node import load_node_config
-    from orchestrator.daemon.node_jobs import schedule_table
+    from orchestrator.jobs import node_schedule_table
 
-    rows = schedule_table(load_node_config(), datetime.now(UTC))
+    rows = node_schedule_table(load_node_config(), datetime.now(UTC))
     if args.format == "json":
         emit_json(rows)
         return 0

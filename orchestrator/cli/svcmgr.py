@@ -172,6 +172,7 @@ def _cluster_view(node, svc) -> Iterator[None]:  # noqa: ANN001
         svc.runs = ManualRunStore(coord, svc.name, FileRunStore(svc.var / "runs"))
         lease = coord.lease_holder(svc.name)
         svc.clustered, svc.active_node = True, lease.node if lease else None
+        svc.claims = coord.claims  # print schedule: the last runs the scheduler counts
         yield
 
 

@@ -126,11 +126,11 @@ class Agent:
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; on the way out stop what this node holds."""
-        # node-level jobs (pushasset, node compliance_auto): a thread of their own, no lease
+        # node-level jobs (pushasset, node compliance_auto): the scheduler's, no lease, at once
         from orchestrator.daemon import sdnotify
-        from orchestrator.daemon.node_jobs import NodeJobs
 
-        NodeJobs(self.node, self.collector, self.stop_event).start()
+        self.scheduler.load_node(self.node)
+        self.scheduler.start()  # before joining: node jobs need no ZooKeeper (start: once)
         self.records.courier()  # retries what an earlier outage left queued
         if not self.clustered:
             log.info(f"node {self.me}: no ZooKeeper configured, running standalone")

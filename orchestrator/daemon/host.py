@@ -1,6 +1,7 @@
-"""What the scheduler and the built-in jobs need from the node agent, declared here so that
-neither imports the agent (the agent imports them): the agent is one implementation, the
-unit tests' small fakes are others."""
+"""What the scheduler needs from the node agent, declared here so that it does not import the
+agent (the agent imports it): the agent is one implementation, the unit tests' small fakes
+are others. What each kind of job needs to run is declared with the jobs (jobs.hosts); the
+scheduler hands its runners the same host."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ class ServiceRuntime(Protocol):
 
 
 class SchedulerHost(Protocol):
+    """The scheduler's host; it is also the host of the jobs' runners (jobs.hosts)."""
+
     me: str
     clustered: bool
     coord: Any  # the cluster store (orchestrator.coordination), None standalone
@@ -40,19 +43,3 @@ class SchedulerHost(Protocol):
     def local_set_last(self, svc: str, job: str, when: datetime) -> None: ...
 
     def flush_records(self) -> None: ...
-
-
-class JobHost(Protocol):
-    """What a built-in job (status, pushes, compliance, sync) needs to run."""
-
-    me: str
-    clustered: bool
-    runtimes: Mapping[str, Any]
-
-    def collector(self) -> Any: ...
-
-    def publish_status(self, svc: str) -> Any: ...
-
-    def peer_addresses(self) -> dict[str, str]: ...
-
-    def run_store(self, svc: str) -> Any: ...

@@ -3,6 +3,9 @@ two implementations, instead of ``clustered`` branches through the scheduler.
 
 * ``LocalLedger`` (a standalone node): the last run is this node's own, written to disk
   before the run starts (a restart does not run the slot again).
+* ``NodeLedger`` (the node's own jobs, standalone or clustered: no lease, no claim): the
+  last run is in the node's ``scheduler.json``, written with how the run ended (a missed
+  slot: at once), where ``nodemgr print schedule`` reads it.
 * ``ClusterLedger``: the last run is the newest *claim* in the cluster store, and a slot is
   claimed under the service's lease (its fencing epoch checked in the same transaction), so
   no slot runs on two nodes. A never-run job's first slot is shared ahead of time, so a
@@ -13,14 +16,17 @@ two implementations, instead of ``clustered`` branches through the scheduler.
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from orchestrator.jobs.model import claim_time, slot_key
+from orchestrator.jobs.node_kinds import NodeState
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
 if TYPE_CHECKING:
+    from orchestrator.config.node import NodeConfig
     from orchestrator.daemon.entries import Entry
     from orchestrator.daemon.host import SchedulerHost
 
@@ -31,18 +37,13 @@ CLAIMS_KEPT = 100
 Claims = list[tuple["Entry", datetime, datetime, bool]]
 
 
-def slot_key(slot: datetime) -> str:
-    """A slot's name in the cluster: the same text on every node for the same instant."""
-    return slot.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 class Ledger(Protocol):
     def usable(self) -> bool:
         """False while nothing may be claimed (the ZooKeeper connection is not usable)."""
         ...
 
-    def needs_lease(self, entry: Entry) -> bool:
-        """Does running this job here take the service's lease?"""
+    def store(self, entry: Entry) -> Any:
+        """Where the job's run records go (``save``), None when nowhere."""
         ...
 
     def read_last(self, entry: Entry) -> bool:
@@ -67,8 +68,8 @@ class LocalLedger:
     def usable(self) -> bool:
         return True
 
-    def needs_lease(self, entry: Entry) -> bool:
-        return False
+    def store(self, entry: Entry) -> Any:
+        return self.host.run_store(entry.svc)
 
     def read_last(self, entry: Entry) -> bool:
         entry.last = self.host.local_last(entry.svc, entry.key)
@@ -90,6 +91,37 @@ class LocalLedger:
         return None
 
 
+class NodeLedger:
+    def __init__(self, node: NodeConfig):
+        self.state = NodeState(node)
+
+    def usable(self) -> bool:
+        return True
+
+    def store(self, entry: Entry) -> Any:
+        return self.state  # a run's record is its last run and how it ended
+
+    def read_last(self, entry: Entry) -> bool:
+        entry.last = self.state.last(entry.key)
+        entry.last_known = True
+        return True
+
+    def first_due_unshared(self, entry: Entry) -> bool:
+        return False
+
+    def share_first_due(self, entry: Entry) -> None:
+        return None
+
+    def claim(self, items: Claims) -> list[int | None]:
+        for entry, _, run_at, missed in items:
+            if missed:  # no run follows to record it
+                self.state.set_last(entry.key, run_at)
+        return [0 for _ in items]
+
+    def settle(self, now: datetime) -> None:
+        return None
+
+
 class ClusterLedger:
     def __init__(self, host: SchedulerHost):
         self.host = host
@@ -99,8 +131,8 @@ class ClusterLedger:
     def usable(self) -> bool:
         return self.host.coord_connected()
 
-    def needs_lease(self, entry: Entry) -> bool:
-        return not entry.node_scoped
+    def store(self, entry: Entry) -> Any:
+        return self.host.run_store(entry.svc)
 
     def read_last(self, entry: Entry) -> bool:
         from orchestrator.coordination import CoordinationError
@@ -212,7 +244,7 @@ class ClusterLedger:
             epoch = request.lease.epoch if request.lease else None
             if claim is None or claim.node != host.me or claim.epoch != epoch:
                 continue
-            store = host.run_store(entry.svc)
+            store = self.store(entry)
             if store is None:
                 continue
             reason = (f"claimed by {host.me} as the ZooKeeper connection was lost, "
@@ -223,11 +255,3 @@ class ClusterLedger:
             log.warning(f"{entry.svc} {entry.key}: slot {request.slot} {reason}",
                         svc=entry.svc)
         self.uncertain = keep
-
-
-def claim_time(claim: Any) -> datetime | None:
-    payload = getattr(claim, "payload", None) or {}
-    text = payload.get("run_at") or payload.get("slot")
-    if text:
-        return datetime.fromisoformat(text)
-    return datetime.fromtimestamp(claim.claimed_at, UTC)

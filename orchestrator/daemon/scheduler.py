@@ -1,4 +1,5 @@
-"""The daemon's scheduler: runs each service's jobs when due, where they may run, once.
+"""The daemon's scheduler: runs each service's jobs, and the node's own, when due, where
+they may run, once.
 
 For each job it keeps the next due slot, computed by the pure schedule math from the last
 run. In a cluster the last run is the newest *claim* in ZooKeeper, and a slot is claimed
@@ -6,7 +7,10 @@ run. In a cluster the last run is the newest *claim* in ZooKeeper, and a slot is
 process starts: a node that is not the lease holder, or whose session is suspended, cannot
 claim, so no slot runs twice. A job that ``run_requires`` lets run on several nodes keeps its
 claims per node. Missed slots (nothing could run the job) follow the job's misfire policy
-and are recorded with their reason.
+and are recorded with their reason. The node's own jobs (jobs.node_kinds) are entries of the
+node's pseudo-service (``NODE``) with the same due rule, kept by a ledger of their own (no
+lease, no claim, even in a cluster). Whether a job may run here is ``jobs.runnable``, the
+rule ``print schedule`` shows; what a job does is its kind's runner (jobs.registry).
 
 Runs use the same execution path as ``svcmgr run --cron`` (taskrun), in pooled threads
 (daemon.workers).
@@ -22,13 +26,18 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from orchestrator.daemon.entries import Entry
-from orchestrator.daemon.ledger import ClusterLedger, Ledger, LocalLedger, slot_key
+from orchestrator.daemon.ledger import ClusterLedger, Ledger, LocalLedger, NodeLedger, slot_key
 from orchestrator.daemon.workers import WorkerPool
-from orchestrator.jobs import job_schedule, node_scoped, service_jobs
+from orchestrator.jobs.model import NODE, Firing, Job, job_schedule
+from orchestrator.jobs.registry import kind_of, node_jobs, service_jobs
+from orchestrator.jobs.where import NODE_VIEW, RunView, runnable
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
 if TYPE_CHECKING:
+    from orchestrator.config.node import NodeConfig
     from orchestrator.daemon.host import SchedulerHost, ServiceRuntime
+
+__all__ = ["Entry", "Scheduler", "slot_key"]
 
 log = structlog.get_logger()
 ON_TIME = timedelta(seconds=5)
@@ -41,13 +50,14 @@ class Scheduler:
     def __init__(self, agent: SchedulerHost):
         self.agent = agent
         self.ledger: Ledger = ClusterLedger(agent) if agent.clustered else LocalLedger(agent)
+        self.node_ledger: Ledger | None = None  # the node's own jobs (load_node)
         self.entries: dict[tuple[str, str], Entry] = {}
         self.lock = threading.RLock()
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
         self.pool = WorkerPool("run")
         self.clock = time.monotonic
-        self.launches: list[tuple[Entry, datetime, int]] = []  # fired in this tick
+        self.launches: list[tuple[Entry, datetime, int, datetime]] = []  # fired in this tick
 
     # ------------------------------------------------------------------ table
 
@@ -60,23 +70,39 @@ class Scheduler:
                 del self.entries[k]
             if svc is None:
                 return
-            defaults = svc.config.defaults
             for job in service_jobs(svc):
                 if job.why_not is not None:
                     continue
-                rc = svc.resource(job.rid) if job.rid else None
-                policy = (rc.get("misfire") if rc and rc.get("misfire") else defaults["misfire"])
-                grace_s = (rc.get("misfire_grace") if rc and rc.get("misfire_grace") is not None
-                           else defaults["misfire_grace"])
-                grace = timedelta(seconds=grace_s) if grace_s is not None else None
-                entry = Entry(rt.name, job, job_schedule(svc, job), node_scoped(svc, job), policy,
-                              grace)
+                entry = self.entry(rt.name, job)
                 prev = old.get((rt.name, job.key))
                 if prev is not None and prev.job.schedule_definition == job.schedule_definition:
                     entry.last, entry.last_known, entry.running = (prev.last, prev.last_known,
                                                                    prev.running)
                 self.entries[(rt.name, job.key)] = entry
         self.wake.set()
+
+    def load_node(self, node: NodeConfig) -> None:
+        """The node's own jobs (node.conf is read once: a change takes a daemon restart)."""
+        me = node.nodename
+        with self.lock:
+            self.node_ledger = NodeLedger(node)
+            for job in node_jobs(node):
+                if job.why_not is not None:
+                    log.info(f"node {me}: {job.action}: {job.why_not} (node.conf "
+                             f"{job.config_parameter.removeprefix('node.')}), not running it")
+                    continue
+                self.entries[(NODE, job.key)] = self.entry(
+                    NODE, job, label=f"node {me}: {job.action}",
+                    cause="while the node agent was down or busy")
+        self.wake.set()
+
+    @staticmethod
+    def entry(svc: str, job: Job, **extra: Any) -> Entry:
+        grace = timedelta(seconds=job.misfire_grace) if job.misfire_grace is not None else None
+        return Entry(svc, job, job_schedule(job), job.node_scoped, job.misfire, grace, **extra)
+
+    def ledger_of(self, entry: Entry) -> Ledger:
+        return self.node_ledger if entry.svc == NODE and self.node_ledger else self.ledger
 
     def forget_last(self, svc: str) -> None:
         """The service became active here: re-read last runs from the cluster before running."""
@@ -90,6 +116,8 @@ class Scheduler:
     # ------------------------------------------------------------------ thread
 
     def start(self) -> None:
+        if self.thread is not None:  # started already (the node's jobs run before joining)
+            return
         self.thread = threading.Thread(target=self.loop, name="scheduler", daemon=True)
         self.thread.start()
 
@@ -113,7 +141,7 @@ class Scheduler:
         """
         with self.lock:
             entries = list(self.entries.values())
-        self.ledger.settle(now)
+        self.ledger.settle(now)  # the node's ledger has nothing to settle
         earliest = now + timedelta(seconds=1)
         allowed: dict[tuple[str, bool], bool] = {}  # may_run is the same for a service's jobs
         due_now: list[Entry] = []
@@ -126,20 +154,25 @@ class Scheduler:
                 entry.due = None
                 continue
             due = entry.due
+            ledger = self.ledger_of(entry)
             if due is not None and due > now and entry.last_known:  # the common case: idle
-                if due - now <= SHARE_AHEAD and self.ledger.first_due_unshared(entry):
-                    self.ledger.share_first_due(entry)
+                if due - now <= SHARE_AHEAD and ledger.first_due_unshared(entry):
+                    ledger.share_first_due(entry)
                 if due < earliest:
                     earliest = due
                 continue
-            if not entry.last_known and not self.ledger.read_last(entry):
+            if not entry.last_known and not ledger.read_last(entry):
                 continue
             if entry.due is None:
                 entry.due = self.next_due(entry, now)
             if entry.due is None:
+                if not entry.said_never:
+                    entry.said_never = True
+                    log.info(f"{entry.name}: no allowed time within the search horizon, "
+                             "not running it", svc=entry.svc or None)
                 continue
-            if entry.due - now <= SHARE_AHEAD and self.ledger.first_due_unshared(entry):
-                self.ledger.share_first_due(entry)
+            if entry.due - now <= SHARE_AHEAD and ledger.first_due_unshared(entry):
+                ledger.share_first_due(entry)
             if entry.due <= now:
                 due_now.append(entry)
             elif entry.due < earliest:
@@ -152,23 +185,30 @@ class Scheduler:
             if entry.due is not None and entry.due < earliest:
                 earliest = entry.due
         launches, self.launches = self.launches, []
-        for entry, slot, epoch in launches:
-            self.launch(entry, slot, epoch)
+        for entry, slot, epoch, run_at in launches:
+            self.launch(entry, slot, epoch, run_at)
         self.agent.flush_records()
         return (earliest - now).total_seconds()
 
     # ------------------------------------------------------------------ rules
 
     def may_run(self, entry: Entry) -> bool:
-        """Run here only on the active instance, unless the job is node-scoped."""
-        if not self.ledger.usable():
-            return False
-        rt = self.agent.runtimes.get(entry.svc)
-        if rt is None or rt.service is None:
-            return False
-        if not self.ledger.needs_lease(entry):
-            return True
-        return self.agent.lease_of(entry.svc) is not None and rt.started
+        return self.why_not(entry) is None
+
+    def why_not(self, entry: Entry) -> str | None:
+        """Run here only on the active instance, unless the job is node-scoped (runnable)."""
+        if entry.svc == NODE:
+            return runnable(NODE_VIEW, entry.job)
+        agent = self.agent
+        rt = agent.runtimes.get(entry.svc)
+        loaded = rt is not None and rt.service is not None
+        holder = None
+        if loaded and agent.clustered and not entry.job.node_scoped and rt.started \
+                and agent.lease_of(entry.svc) is not None:
+            holder = agent.me
+        return runnable(RunView(loaded=loaded, connected=self.ledger.usable(),
+                                clustered=agent.clustered, holder=holder, here=agent.me),
+                        entry.job)
 
     def next_due(self, entry: Entry, now: datetime) -> datetime | None:
         if entry.last is None:
@@ -187,29 +227,32 @@ class Scheduler:
         for entry in entries:
             assert entry.due is not None
             decision = misfire.decide(entry.schedule, due=entry.due, now=now, last=entry.last,
-                                      policy=entry.policy, grace=entry.grace,
-                                      cause="while no node could run the job")
+                                      policy=entry.policy, grace=entry.grace, cause=entry.cause)
             slot = decision.slot if decision.run else entry.due
             assert slot is not None
             run_at = slot if now - slot <= ON_TIME else now
             plans.append((entry, decision, slot, run_at))
-        epochs = self.ledger.claim([(e, slot, run_at, not d.run) for e, d, slot, run_at in plans])
-        for (entry, decision, slot, run_at), epoch in zip(plans, epochs, strict=True):
+        epochs: dict[int, int | None] = {}
+        for ledger in {id(self.ledger_of(e)): self.ledger_of(e) for e, *_ in plans}.values():
+            mine = [i for i, (e, *_) in enumerate(plans) if self.ledger_of(e) is ledger]
+            got = ledger.claim([(plans[i][0], plans[i][2], plans[i][3], not plans[i][1].run)
+                                for i in mine])
+            epochs.update(zip(mine, got, strict=True))
+        for i, (entry, decision, slot, run_at) in enumerate(plans):
+            epoch = epochs[i]
             if epoch is None:
                 continue
             entry.last = run_at
             if decision.missed_count or not decision.run:
                 self.record_missed(entry, decision, now)
+                log.warning(f"{entry.name}: {decision.reason}", svc=entry.svc or None,
+                            rid=entry.job.rid, status="missed")
             if decision.run:
-                if decision.missed_count:
-                    log.warning(f"{entry.svc} {entry.key}: {decision.reason}", svc=entry.svc,
-                                rid=entry.job.rid)
-                self.launches.append((entry, slot, epoch))
+                self.launches.append((entry, slot, epoch, run_at))
 
     def record_missed(self, entry: Entry, decision: Any, now: datetime) -> None:
-        store = self.agent.run_store(entry.svc)
-        rt = self.agent.runtimes.get(entry.svc)
-        if store is None or rt is None:
+        store = self.ledger_of(entry).store(entry)
+        if store is None:
             return
         slots = list(decision.missed) or ([] if decision.run else [entry.due])
         for slot in slots:
@@ -217,67 +260,21 @@ class Scheduler:
                                  RunStatus.MISSED, scheduled_at=slot, ended_at=now,
                                  reason=decision.reason))
 
-    def launch(self, entry: Entry, slot: datetime, epoch: int) -> None:
-        self.pool.submit(self.execute, entry, slot, epoch)
+    def launch(self, entry: Entry, slot: datetime, epoch: int,
+               run_at: datetime | None = None) -> None:
+        self.pool.submit(self.execute, entry, slot, epoch, run_at)
 
-    def execute(self, entry: Entry, slot: datetime, epoch: int) -> None:
+    def execute(self, entry: Entry, slot: datetime, epoch: int,
+                run_at: datetime | None = None) -> None:
+        """Run the job's kind's runner for this slot (in a pooled thread)."""
+        firing = Firing(entry.svc, entry.job, slot, run_at or slot, epoch,
+                        store=self.ledger_of(entry).store(entry), running=entry.running,
+                        allowed=lambda: self.may_run(entry))
         try:
-            if entry.job.action != "run":
-                from orchestrator.daemon.builtin_jobs import run_builtin
-
-                run_builtin(self.agent, entry.svc, entry.job.action, entry.key, entry.job.rid,
-                            slot)
-                return
-            self.run_task(entry, slot, epoch)
+            kind_of(entry.svc, entry.job).run(self.agent, firing)
         except Exception as exc:  # noqa: BLE001 - a worker must never die silently
-            log.exception(f"{entry.svc} {entry.key}: run failed to execute: {exc!r}",
-                          svc=entry.svc)
-
-    def run_task(self, entry: Entry, slot: datetime, epoch: int) -> None:
-        from orchestrator.taskrun import TaskRun, execute, record_not_run, unmet_requirements
-
-        rt = self.agent.runtimes.get(entry.svc)
-        if rt is None or rt.service is None or entry.job.rid is None:
-            return
-        svc = rt.service
-        rc = svc.resource(entry.job.rid)
-        store = self.agent.run_store(entry.svc)
-        tlog = log.bind(svc=entry.svc, rid=rc.rid)
-        run = TaskRun(origin="scheduler", scheduled_at=slot, epoch=epoch or None, store=store)
-        unmet = unmet_requirements(svc, rc)
-        if unmet:
-            reason = "requirements not met: " + "; ".join(unmet)
-            record_not_run(svc, rc, run, RunStatus.SKIPPED, reason)
-            tlog.info(f"skipped: {reason}")
-            return
-        run_id_box: dict[str, Any] = {}
-        keeper = self.agent.keeper
-
-        def on_begin(begun: RunRecord) -> str | None:
-            run_id_box["run_id"] = begun.run_id
-            if keeper is not None and not keeper.task(begun.run_id, entry.svc, begun.to_dict()):
-                return ("the node's fence keeper does not answer: it could not stop this run "
-                        "if the agent died")
-            return None
-
-        def on_start(handle: Any) -> None:
-            run_id_box.setdefault("handles", []).append(handle)  # each hook's, the command's
-            entry.running[id(handle)] = handle
-            if keeper is not None:
-                keeper.task_pid(run_id_box["run_id"], handle.pid, handle.run_token)
-            if not self.may_run(entry):  # the service began stopping while this one started
-                handle.terminate("the service is stopping on this node", grace=2.0)
-
-        run.on_begin, run.on_start = on_begin, on_start
-        try:
-            record = execute(svc, rc, run, log=lambda level, msg: getattr(tlog, level)(msg))
-        finally:
-            if keeper is not None and "run_id" in run_id_box:
-                keeper.task_done(run_id_box["run_id"])
-        for handle in run_id_box.get("handles", []):
-            entry.running.pop(id(handle), None)
-        tlog.info(f"scheduled run {record.run_id} for {slot_key(slot)}: {record.status}"
-                  + (f" ({record.reason})" if record.reason else ""))
+            log.exception(f"{entry.name}: run failed to execute: {exc!r}",
+                          svc=entry.svc or None)
 
     # ------------------------------------------------------------------ relocation
 
@@ -301,7 +298,3 @@ class Scheduler:
     def interrupt_all(self, reason: str) -> None:
         for svc in {name for name, _ in list(self.entries)}:
             self.interrupt(svc, reason)
-
-    def table(self) -> list[Entry]:
-        with self.lock:
-            return list(self.entries.values())

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.daemon.builtin_jobs import run_builtin
+from orchestrator.jobs import Firing, Job
+from orchestrator.jobs import kind as job_kind
 
 
 class RecordingClient:
@@ -36,7 +37,8 @@ def _agent(target: Any) -> tuple[Any, RecordingClient]:
 ])
 def test_status_push_carries_the_targets_frozen_flag(target: Any, frozen: bool) -> None:
     agent, client = _agent(target)
-    run_builtin(agent, "web", "status", "status", None, datetime.now(UTC))
+    job = Job("status", None, "DEFAULT.status_schedule", "@10m", node_scoped=True)
+    job_kind("service", "status").run(agent, Firing("web", job, datetime.now(UTC), datetime.now(UTC)))
     [(kind, [item])] = client.pushes
     assert kind == "status"
     assert item["service"] == "web"

@@ -74,11 +74,11 @@ class FakeAgent:
 def scheduler(agent: FakeAgent, definition: str = "* * * * * *", node_scoped: bool = False,
               policy: str = "once") -> tuple[Scheduler, list[datetime]]:
     sched = Scheduler(agent)  # type: ignore[arg-type]
-    job = Job("run", "task#0", "task#0.schedule", definition)
+    job = Job("run", "task#0", "task#0.schedule", definition, node_scoped=node_scoped)
     sched.entries[("svc", "task#0")] = Entry("svc", job, parse(definition, tz="UTC"),
                                              node_scoped, policy, None)
     launched: list[datetime] = []
-    sched.launch = lambda entry, slot, epoch: launched.append(slot)  # type: ignore[method-assign]
+    sched.launch = lambda entry, slot, epoch, run_at: launched.append(slot)  # type: ignore[method-assign]
     return sched, launched
 
 
@@ -181,7 +181,7 @@ def test_every_due_slot_is_claimed_before_any_run_is_launched():
         sched.entries[("svc", job.key)] = Entry("svc", job, parse("* * * * * *", tz="UTC"),
                                                 False, "once", None)
     claimed_when_launched: list[int] = []
-    sched.launch = lambda entry, slot, epoch: claimed_when_launched.append(  # type: ignore[method-assign]
+    sched.launch = lambda entry, slot, epoch, run_at: claimed_when_launched.append(  # type: ignore[method-assign]
         len(agent.last))
     sched.tick(T0)
     assert claimed_when_launched == [3, 3, 3]

@@ -32,6 +32,7 @@ class Runtime:
 class Agent:
     def __init__(self, service: Service, tmp_path: Path) -> None:
         self.me, self.clustered, self.coord, self.keeper = "n1", False, None, None
+        self.node = service.node
         self.stop_event = threading.Event()
         self.runtimes = {"svc": Runtime(service)}
         self.store = FileRunStore(tmp_path / "runs")
@@ -52,7 +53,7 @@ def test_every_command_of_a_run_is_untracked_when_it_ends(tmp_path):
     entry = Entry("svc", job, parse("@1h", tz="UTC"), False, "once", None)
     seen = []
     sched.may_run = lambda e: (seen.append(len(e.running)), True)[1]  # type: ignore[method-assign]
-    sched.run_task(entry, datetime.now(UTC), 0)
+    sched.execute(entry, datetime.now(UTC), 0)  # the run kind's runner, as a pooled run does
     assert len(seen) == 3, "each of pre_run, command and post_run was tracked"
     assert entry.running == {}, f"left tracked: {entry.running}"
     assert [r.status for r in agent.store.records(["task#0"])] == ["ok"]
