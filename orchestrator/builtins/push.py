@@ -106,17 +106,29 @@ class PushingRunStore:
         self.store = store
         self.courier = courier
 
-    def save(self, record: RunRecord) -> None:
+    def save(self, record: RunRecord) -> bool | None:
+        """The wrapped store's answer (False: the run had a final record already, which
+        was pushed when it was saved)."""
         from orchestrator.runs import RunStatus
 
-        self.store.save(record)
-        if record.status == RunStatus.RUNNING:
-            return
+        written = self.store.save(record)
+        if record.status == RunStatus.RUNNING or written is False:
+            return written
+        self._push([record])
+        return written
+
+    def finish_stale(self) -> list[RunRecord]:
+        stale = self.store.finish_stale()
+        if stale:
+            self._push(stale)
+        return stale
+
+    def _push(self, records: list[RunRecord]) -> None:
         try:
-            self.courier.send("runs", [record])
+            self.courier.send("runs", records)
         except OSError as exc:
-            log.error("run record not queued for the collector", run_id=record.run_id,
-                      error=str(exc))
+            log.error("run record not queued for the collector",
+                      run_ids=[r.run_id for r in records], error=str(exc))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)

@@ -67,7 +67,11 @@ class Configs:
             rt.found(locally_started(rt.service), "its resources as found on this node")
         if rt.started and host.keeper is not None:  # guarded as configured now
             host.keeper.guard(rt.name, text)
-        host.records.run_store(rt.name)  # a fence's records queued for ZooKeeper go from it
+        store = host.records.run_store(rt.name)  # a fence's queued records go from it
+        if first and store is not None:  # runs a crash left begun and never ended
+            for record in store.finish_stale():
+                log.warning(f"{rt.name} {record.rid}: run {record.run_id} {record.reason}; "
+                            "recorded interrupted", svc=rt.name, rid=record.rid)
         host.scheduler.load(rt)
 
     def adopt_orphans(self, names: set[str]) -> None:

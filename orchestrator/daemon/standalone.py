@@ -79,8 +79,11 @@ class Standalone:
                 continue
             rt.text = text
             try:
+                first = rt.service is None
                 rt.service = service_mod.load(self.node, name)
                 rt.error = None
+                if first:  # runs a crash left begun and never ended: recorded interrupted
+                    rt.service.runs.finish_stale()
             except ConfigError as exc:
                 rt.service = None
                 rt.error = str(exc.problems[0]) if exc.problems else str(exc)

@@ -73,6 +73,17 @@ class ClusterRunStore:
                     queue_record(self.local.base, record)
         return written
 
+    def finish_stale(self) -> list[RunRecord]:
+        """Runs this node began and never ended (the node crashed between a run's begin and
+        its end): finished as interrupted and sent to the cluster, so their claimed slot is
+        explained, not lost."""
+        stale = self.local.finish_stale()
+        for record in stale:
+            queue_record(self.local.base, record)
+        if stale:
+            self.flush()
+        return stale
+
     def _release(self, run_id: str) -> None:
         """Give the run's max_parallel slot back; kept (and retried at the next flush) until
         ZooKeeper confirms it, so a failed release never leaks the slot."""

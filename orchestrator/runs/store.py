@@ -46,6 +46,16 @@ class RunStore(Protocol):
     def last(self, rid: str) -> RunRecord | None: ...
 
 
+def process_started(pid: int) -> float | None:
+    """A process's create time (psutil's), to tell it from a later one with the same pid."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
 def process_alive(pid: int | None, started: float | None) -> bool:
     """True if ``pid`` still runs and is the same process (create time matches); a zombie
     (an orphan whose new parent has not reaped it yet) has ended."""
@@ -92,7 +102,16 @@ class FileRunStore:
 
     def running(self, rid: str | None = None) -> list[RunRecord]:
         """Runs in progress; stale ones (runner gone) are finished as interrupted."""
-        result = []
+        return self._running(rid)[0]
+
+    def finish_stale(self) -> list[RunRecord]:
+        """Finish every stale run (its runner and command gone: a crash between its begin and
+        its end) as interrupted, with why; the records so finished."""
+        with self._locked():
+            return self._running(None)[1]
+
+    def _running(self, rid: str | None) -> tuple[list[RunRecord], list[RunRecord]]:
+        result, stale = [], []
         for marker in sorted((self.base / "running").glob("*.json")):
             try:
                 record = RunRecord.from_dict(json.loads(marker.read_text()))
@@ -104,12 +123,13 @@ class FileRunStore:
             if not (process_alive(record.pid, record.pid_started)
                     or process_alive(command, record.extra.get("command_started"))):
                 gone = f"pid {record.pid}" + (f", command pid {command}" if command else "")
-                self._finish(record.finished(
-                    RunStatus.INTERRUPTED,
-                    reason=f"the process running it ({gone}) vanished"))
+                final = record.finished(RunStatus.INTERRUPTED,
+                                        reason=f"the process running it ({gone}) vanished")
+                self._finish(final)
+                stale.append(final)
                 continue
             result.append(record)
-        return result
+        return result, stale
 
     def begin(self, record: RunRecord, max_parallel: int | None = None) -> list[RunRecord]:
         with self._locked():
