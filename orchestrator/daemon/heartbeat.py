@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 RENEW_EVERY = 0.2  # seconds between renewals
+PAUSED_AFTER = 1.0  # no renewal for this long: the whole process was stopped
 
 
 class Heartbeat:
@@ -37,6 +38,7 @@ class Heartbeat:
         self.clock = clock
         self.beat_at = clock()
         self.busy_until: float | None = None
+        self.renewed_at: float | None = None
         self.thread: threading.Thread | None = None
 
     def beat(self) -> None:
@@ -64,7 +66,15 @@ class Heartbeat:
         return now < self.loop_fence_at()
 
     def renew_once(self) -> bool:
-        """One renewal (and a systemd ping while the loop is alive); False if undelivered."""
+        """One renewal (and a systemd ping while the loop is alive); False if undelivered.
+
+        A renewal long after the previous one means the whole process was stopped (SIGSTOP,
+        a VM pause), not its loop stuck: the loop gets a fresh deadline to show it lives,
+        else the keeper would take the continued agent's old beat for a stuck loop."""
+        now = self.clock()
+        if self.renewed_at is not None and now - self.renewed_at > PAUSED_AFTER:
+            self.beat_at = max(self.beat_at, now)
+        self.renewed_at = now
         if self.notify is not None and self.alive():
             self.notify("WATCHDOG=1")
         if self.link is None:

@@ -245,12 +245,14 @@ class Keeper:
             task = agent.guarded.tasks.get(msg["run_id"])
             if task is not None:
                 task.pid, task.token = msg.get("pid"), msg.get("token")
+                task.started = msg.get("started")
         elif op == "task_done":
             agent.guarded.tasks.pop(msg["run_id"], None)
         elif op == "fence":
             report = self.fence(agent, msg.get("reason") or "fenced", "the agent asked")
             agent.unread = [r for r in agent.unread if r is not report]
-            return {"ok": True, "report": report}
+            # and what the keeper fenced on its own deadline just before: not stopped twice
+            return self.with_unread(agent, {"ok": True, "report": report})
         elif op == "bye":
             agent.said_bye = True
             agent.fence_at = agent.loop_fence_at = None
@@ -312,7 +314,9 @@ class Keeper:
         self.say(f"fencing agent {agent.pid}: {why}; interrupting "
                  f"{len(tasks)} task(s), stopping {', '.join(guarded.services) or 'nothing'}")
         recorded = record_interrupted(self.node, tasks, reason, agent.clustered, self.say)
-        kill_tasks(tasks, agent.task_grace, self.say)
+        # a run whose runner recorded its end just before (its task_done still on the way)
+        # has no process to kill: signalling its group could reach a reused one
+        kill_tasks([t for t in tasks if t.run_id in recorded], agent.task_grace, self.say)
         codes = stop_services(self.node, guarded.services, self.say)
         took = time.monotonic() - began
         report = {"at": datetime.now(UTC).isoformat(), "agent_pid": agent.pid, "why": why,

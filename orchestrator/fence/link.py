@@ -99,7 +99,8 @@ class KeeperLink:
                 self._exchange({"op": "task", "run_id": run_id, **task["task"]})
                 if task.get("pid"):
                     self._exchange({"op": "task_pid", "run_id": run_id, "pid": task["pid"],
-                                    "token": task.get("token")})
+                                    "token": task.get("token"),
+                                    "started": task.get("started")})
 
     def _dial(self) -> socket.socket | None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -186,11 +187,14 @@ class KeeperLink:
             self.tasks[run_id] = {"task": task}
             return True
 
-    def task_pid(self, run_id: str, pid: int, token: str | None) -> None:
+    def task_pid(self, run_id: str, pid: int, token: str | None,
+                 started: float | None = None) -> None:
+        """The run's command started: its pid, create time and run token."""
         with self.lock:
             if run_id in self.tasks:
-                self.tasks[run_id].update(pid=pid, token=token)
-            self.request({"op": "task_pid", "run_id": run_id, "pid": pid, "token": token})
+                self.tasks[run_id].update(pid=pid, token=token, started=started)
+            self.request({"op": "task_pid", "run_id": run_id, "pid": pid, "token": token,
+                          "started": started})
 
     def task_done(self, run_id: str) -> None:
         with self.lock:

@@ -9,6 +9,7 @@ live-but-stuck agent that sees its task die cannot record it first as merely 'fa
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -33,6 +34,7 @@ class GuardedTask:
     record: dict[str, Any]
     pid: int | None = None
     token: str | None = None
+    started: float | None = None  # the command's create time: tells a reused pid apart
 
 
 @dataclass
@@ -62,12 +64,22 @@ def record_interrupted(node: NodeConfig, tasks: list[GuardedTask], reason: str,
         final = record.finished(RunStatus.INTERRUPTED, reason=reason)
         base = node.paths.service_var(task.svc) / "runs"
         try:
-            if FileRunStore(base).save(final) and clustered:
+            if not FileRunStore(base).save(final):
+                say(f"{task.svc}: run {task.run_id}: already ended ({_ended_as(base, record)})")
+                continue
+            if clustered:
                 queue_record(base, final)
             written.append(task.run_id)
         except OSError as exc:
             say(f"{task.svc}: run {task.run_id}: cannot write its record: {exc}")
     return written
+
+
+def _ended_as(base: Any, record: RunRecord) -> str:
+    from orchestrator.runs.store import FileRunStore
+
+    stored = FileRunStore(base).recorded(record.rid, record.run_id)
+    return str(stored.status) if stored else "recorded"
 
 
 def _processes_of(task: GuardedTask) -> Any:
@@ -77,6 +89,10 @@ def _processes_of(task: GuardedTask) -> Any:
     from orchestrator.execution.tree import ProcessTree
 
     pid = task.pid
+    if pid is not None and task.started is not None and not _same_process(pid, task.started):
+        # the leader is gone and its pid (and group id) may be reused: only the run's own
+        # processes, found by its run token, are signalled
+        return _TokenProcesses(task.token) if task.token else None
     if pid is None:
         for proc in psutil.process_iter():
             try:
@@ -88,10 +104,53 @@ def _processes_of(task: GuardedTask) -> Any:
     return ProcessTree(pid, task.token) if pid is not None else None
 
 
+class _TokenProcesses:
+    """The processes of a run whose leader is gone, found by the run token alone (no group
+    signal, no leader's children: its pid may belong to another process by now)."""
+
+    pid = pgid = -1
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def _procs(self) -> list[Any]:
+        import psutil
+
+        from orchestrator.execution.environment import RUN_TOKEN_VAR
+
+        found = []
+        for proc in psutil.process_iter():
+            try:
+                if proc.environ().get(RUN_TOKEN_VAR) == self.token:
+                    found.append(proc)
+            except psutil.Error:
+                continue
+        return found
+
+    def signal(self, sig: int) -> None:
+        import psutil
+
+        for proc in self._procs():
+            with contextlib.suppress(psutil.Error):
+                proc.send_signal(sig)
+
+    def any_alive(self) -> bool:
+        return bool(self._procs())
+
+    def kill_all(self) -> None:
+        self.signal(signal.SIGKILL)
+
+
+def _same_process(pid: int, started: float) -> bool:
+    from orchestrator.runs.store import process_alive
+
+    return process_alive(pid, started)
+
+
 def _leader_alive(pid: int) -> bool:
     from orchestrator.runs.store import process_alive
 
-    return process_alive(pid, None)
+    return pid > 0 and process_alive(pid, None)
 
 
 def kill_tasks(tasks: list[GuardedTask], grace: float, say: Say) -> None:
@@ -111,7 +170,7 @@ def kill_tasks(tasks: list[GuardedTask], grace: float, say: Say) -> None:
             return
         time.sleep(0.02)
     for task, tree in trees:
-        if _leader_alive(tree.pid) or tree.any_alive():
+        if (tree.pid > 0 and _leader_alive(tree.pid)) or tree.any_alive():
             tree.kill_all()
             say(f"{task.svc}: run {task.run_id}: still alive after {grace:g}s, SIGKILLed")
 

@@ -68,7 +68,10 @@ def run_task(host: TaskHost, firing: Firing) -> None:
         box.setdefault("handles", []).append(handle)  # each hook's, the command's
         firing.running[id(handle)] = handle
         if keeper is not None:
-            keeper.task_pid(box["run_id"], handle.pid, handle.run_token)
+            from orchestrator.runs.store import process_started
+
+            keeper.task_pid(box["run_id"], handle.pid, handle.run_token,
+                            process_started(handle.pid))
         if not firing.allowed():  # the service began stopping while this one started
             handle.terminate("the service is stopping on this node", grace=2.0)
 

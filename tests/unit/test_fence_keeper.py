@@ -267,3 +267,41 @@ def test_the_keeper_pets_the_watchdog_while_it_guards_and_disarms_after(node, tm
         k.stopping = True
         thread.join(5)
         listener.close()
+
+
+def test_a_run_that_ended_before_the_fence_is_neither_rerecorded_nor_signalled(
+        node, keeper, tmp_path):
+    from orchestrator.runs.store import FileRunStore
+
+    agent = RawAgent(node, os.getpid())
+    run_id = new_run_id()
+    agent.send(op="task", run_id=run_id, svc="svc1", record=running_record(run_id))
+    base = node.paths.service_var("svc1") / "runs"
+    done = RunRecord.from_dict(running_record(run_id)).finished(RunStatus.OK, exit_code=0)
+    assert FileRunStore(base).save(done)  # its runner recorded the end; task_done not sent
+    stranger = sleeper()  # the pid the agent named, as if reused by another process
+    try:
+        agent.send(op="task_pid", run_id=run_id, pid=stranger.pid, token=None, started=1.0)
+        agent.sock.close()
+        reports_file = node.paths.var / "fence" / "reports.jsonl"
+        wait_for(reports_file.exists, what="the fence report")
+        assert json.loads(reports_file.read_text())["tasks"] == []
+        assert stranger.poll() is None, "a process that is not the run's was signalled"
+        assert FileRunStore(base).recorded("task#0", run_id).status == RunStatus.OK
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_asking_to_fence_also_tells_what_the_keeper_fenced_on_its_own(node, keeper, tmp_path):
+    told: list = []
+    link = KeeperLink(node.paths.root, "n1", on_fenced=told.extend)
+    assert link.guard("svc1", service_config(tmp_path)) is None
+    now = time.monotonic()
+    link.request({"op": "renew", "fence_at": now + 0.1, "loop_fence_at": now + 5})
+    wait_for(lambda: (node.paths.var / "fence" / "reports.jsonl").exists(), what="a fence")
+    report = link.fence("fenced: ZooKeeper connection suspended")
+    assert report["services"] == {}  # nothing left to stop: it was stopped once
+    assert [r["services"] for r in told] == [{"svc1": 0}]
+    assert (tmp_path / "stopped").read_text().count("\n") == 1
+    link.bye()

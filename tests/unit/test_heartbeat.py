@@ -62,3 +62,16 @@ def test_a_declared_long_action_counts_as_alive_until_its_bound():
         clock.now += 25
         assert not hb.alive()  # past its bound: stuck after all
     assert hb.alive()  # the action ended: that is a beat
+
+
+def test_a_renewal_after_the_whole_process_was_stopped_is_not_a_stuck_loop():
+    """SIGSTOP stops the loop and the renewer together: on SIGCONT the first renewal must
+    not carry the loop's pre-pause beat while ZooKeeper's clock is already fresh, or the
+    keeper would kill the continued agent as stuck (seen in the nemesis soak)."""
+    hb, clock, link, _, heard = make()
+    hb.beat()
+    hb.renew_once()
+    clock.now = heard["at"] = 105.0  # 5 s later, continued: kazoo heard ZooKeeper at once
+    hb.renew_once()
+    fence_at, loop_fence_at = link.renewals[-1]
+    assert loop_fence_at >= fence_at
