@@ -247,6 +247,10 @@ class Agent:
         for rt in self.runtimes.values():
             if rt.started and rt.service is not None:
                 self.instances.stop(rt, f"{rt.name}: stopping, the node agent is shutting down")
+        if not self.scheduler.drain():  # the interrupted runs' records go out first
+            log.warning(f"node {self.me}: runs still finishing as the agent leaves; their "
+                        "records are queued on disk and sent by the next agent")
+        self.flush_records()
         if self.keeper is not None:
             self.keeper.bye()  # stopped cleanly: nothing for the keeper to fence
         if self.coord is not None:

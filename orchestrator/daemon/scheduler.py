@@ -298,3 +298,11 @@ class Scheduler:
     def interrupt_all(self, reason: str) -> None:
         for svc in {name for name, _ in list(self.entries)}:
             self.interrupt(svc, reason)
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until no run is being finished (its record saved); False if some still are
+        after ``timeout`` (the agent's shutdown waits so the records reach the cluster)."""
+        deadline = time.monotonic() + timeout
+        while self.pool.busy() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return not self.pool.busy()
