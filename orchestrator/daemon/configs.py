@@ -53,7 +53,10 @@ class Configs:
         if host.me not in cfg.nodes:
             if path.exists():
                 path.unlink()
+            # kept while started only so that placement stops it here; none of its jobs
+            # (node-scoped ones included) runs here any more
             rt.service = Service(cfg, host.node) if rt.started else None
+            host.scheduler.unload(rt.name)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text() != text:

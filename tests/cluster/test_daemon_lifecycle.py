@@ -92,3 +92,25 @@ def test_start_failing_everywhere_says_so_and_stops_trying(make_cluster):
     wait_until(lambda: len(tries.read_text().split()) == 6, 15, what="three more tries")
     wait_until(lambda: len(c.svc_status("svc1")["target"]["failed"]) == 3, 15,
                what="three failed starts again")
+
+
+def test_a_node_removed_from_nodes_stops_running_the_services_node_scoped_jobs(make_cluster):
+    from sched_support import read_runs, recording_task
+
+    c = make_cluster(names=("n1", "n2"))
+    everywhere = c.base / "everywhere"
+    task = recording_task(everywhere, "task#0", "* * * * * *",
+                          extra="run_requires = app#0(up,down)\n")  # every node runs it
+    c.start()
+    c.wait_joined()
+    c.create("svc1", c.ha_config(extra=task))
+    wait_until(lambda: {r.node for r in read_runs(everywhere)} == {"n1", "n2"}, 15,
+               what="the node-scoped task on both nodes")
+    c.create("svc1", c.ha_config(nodes=["n2"], extra=task))  # n1 leaves the service
+    c.wait_up_only_on("n2", timeout=10)
+    time.sleep(1.5)
+    t0 = time.time()
+    time.sleep(3)
+    late = [r for r in read_runs(everywhere) if r.node == "n1" and r.ts > t0]
+    assert late == [], f"n1 still runs a job of a service it left: {late}"
+    assert [r for r in read_runs(everywhere) if r.node == "n2" and r.ts > t0]
