@@ -51,9 +51,13 @@ class Service:
     def state(self) -> LocalState:
         return LocalState(self.var / "state.json")
 
+    @cached_property
+    def _in_order(self) -> tuple[ResourceConfig, ...]:
+        """Resources in rid order, sorted once (the status of 1,000 services every 10 s)."""
+        return tuple(sorted(self.config.resources.values(), key=lambda r: natural_key(r.rid)))
+
     def resources(self, driver: str | None = None) -> list[ResourceConfig]:
-        found = [r for r in self.config.resources.values() if driver in (None, r.driver)]
-        return sorted(found, key=lambda r: natural_key(r.rid))
+        return [r for r in self._in_order if driver in (None, r.driver)]
 
     def tasks(self) -> list[ResourceConfig]:
         return self.resources("task")

@@ -188,7 +188,9 @@ class Agent:
         self.instances.fenced_by_keeper(reports)
         for report in reports:
             self.dirty.update(report.get("services") or {})
+            self.records.mark_pending(report.get("services") or {})  # its queued records
         self.wake.set()
+        self.scheduler.wake.set()
 
     def connect(self) -> None:
         from orchestrator.coordination import NotConnected, open_store
@@ -227,6 +229,8 @@ class Agent:
             self.fence.connected()
             self.dirty.update(list(self.runtimes))  # changes while away: read everything again
             self.membership_changed = self.names_changed = True
+            self.records.mark_pending()
+            self.scheduler.wake.set()  # settle uncertain claims, send queued records
             for rt in list(self.runtimes.values()):  # a new session lost our ephemeral docs
                 rt.published_doc = None
         else:

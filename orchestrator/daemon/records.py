@@ -41,6 +41,13 @@ class Records:
                 ClusterRunStore(self.store(), svc, rt.service.runs))
         return store
 
+    def mark_pending(self, services: Any = None) -> None:
+        """Records may wait in these services' queues (all when None): a reconnection, or the
+        fence keeper queued some while this agent was stopped."""
+        for name, store in list(self.stores.items()):
+            if services is None or name in services:
+                store.mark_pending()
+
     def forget(self, svc: str) -> None:
         self.stores.pop(svc, None)
 

@@ -44,6 +44,10 @@ ON_TIME = timedelta(seconds=5)
 # a never-run job's first slot is written to the cluster this long before it comes due (a
 # failover after that catches it up); not at load: 10,000 writes would stall the first tick
 SHARE_AHEAD = timedelta(seconds=60)
+# with nothing due, the scheduler looks again this late: whatever changes what may run
+# (a start, a lease, a reconnection) wakes it at once; a pass over 10,000 jobs every second
+# was most of an idle node's CPU
+IDLE_TICK = 5.0
 
 
 class Scheduler:
@@ -104,6 +108,12 @@ class Scheduler:
     def ledger_of(self, entry: Entry) -> Ledger:
         return self.node_ledger if entry.svc == NODE and self.node_ledger else self.ledger
 
+    def unload(self, svc: str) -> None:
+        """No job of ``svc`` runs here any more (this node left its nodes)."""
+        with self.lock:
+            for key in [k for k in self.entries if k[0] == svc]:
+                del self.entries[key]
+
     def forget_last(self, svc: str) -> None:
         """The service became active here: re-read last runs from the cluster before running."""
         with self.lock:
@@ -130,7 +140,7 @@ class Scheduler:
                 log.exception(f"scheduler: tick failed: {exc!r}")
                 wait = 1.0
             wait -= self.clock() - began  # the wait counts from the tick's start
-            self.wake.wait(max(0.001, min(wait, 1.0)))
+            self.wake.wait(max(0.001, min(wait, IDLE_TICK)))
             self.wake.clear()
 
     def tick(self, now: datetime) -> float:
@@ -142,7 +152,8 @@ class Scheduler:
         with self.lock:
             entries = list(self.entries.values())
         self.ledger.settle(now)  # the node's ledger has nothing to settle
-        earliest = now + timedelta(seconds=1)
+        earliest = now + timedelta(seconds=IDLE_TICK)
+        share_by = now + SHARE_AHEAD  # compared, not subtracted: 10,000 entries a second
         allowed: dict[tuple[str, bool], bool] = {}  # may_run is the same for a service's jobs
         due_now: list[Entry] = []
         for entry in entries:
@@ -154,13 +165,14 @@ class Scheduler:
                 entry.due = None
                 continue
             due = entry.due
-            ledger = self.ledger_of(entry)
             if due is not None and due > now and entry.last_known:  # the common case: idle
-                if due - now <= SHARE_AHEAD and ledger.first_due_unshared(entry):
-                    ledger.share_first_due(entry)
+                if (entry.last is None and due <= share_by
+                        and self.ledger_of(entry).first_due_unshared(entry)):
+                    self.ledger_of(entry).share_first_due(entry)
                 if due < earliest:
                     earliest = due
                 continue
+            ledger = self.ledger_of(entry)
             if not entry.last_known and not ledger.read_last(entry):
                 continue
             if entry.due is None:

@@ -31,6 +31,9 @@ class ClusterRunStore:
         self.slots: dict[str, str] = {}
         self.unreleased: set[str] = set()  # runs over whose slot release failed
         self.pending = local.base / "pending-records.jsonl"
+        # the queue may hold records (at start; after we or the fence keeper queued some):
+        # checked then, not at every flush (1,000 services' stats a second)
+        self.maybe_pending = True
         self.lock = threading.Lock()
 
     def log_path(self, rid: str, run_id: str) -> Path:
@@ -71,7 +74,13 @@ class ClusterRunStore:
                     self.unreleased.add(record.run_id)
                 if written:
                     queue_record(self.local.base, record)
+                    self.maybe_pending = True
         return written
+
+    def mark_pending(self) -> None:
+        """Another process (the fence keeper) may have queued records: look at the next
+        flush."""
+        self.maybe_pending = True
 
     def finish_stale(self) -> list[RunRecord]:
         """Runs this node began and never ended (the node crashed between a run's begin and
@@ -81,6 +90,7 @@ class ClusterRunStore:
         for record in stale:
             queue_record(self.local.base, record)
         if stale:
+            self.maybe_pending = True
             self.flush()
         return stale
 
@@ -98,10 +108,14 @@ class ClusterRunStore:
         for run_id in list(self.unreleased):
             self._release(run_id)
             self.unreleased.discard(run_id)
-        if not self.pending.exists():  # the common case: one stat, no lock
+        if not self.maybe_pending:
+            return
+        if not self.pending.exists():
+            self.maybe_pending = False
             return
         with _pending_lock(self.local.base):
             if not self.pending.exists():
+                self.maybe_pending = False
                 return
             lines = [ln for ln in self.pending.read_text().splitlines() if ln.strip()]
             sent = 0
@@ -116,10 +130,13 @@ class ClusterRunStore:
                     self.pending.write_text("\n".join(rest) + "\n")
                 else:
                     self.pending.unlink(missing_ok=True)
+                    self.maybe_pending = False
 
     def flush(self) -> None:
         from orchestrator.coordination import CoordinationError
 
+        if not (self.maybe_pending or self.unreleased):  # the idle case: nothing to do
+            return
         with self.lock, contextlib.suppress(CoordinationError):
             self._flush()
 
