@@ -61,12 +61,26 @@ class Ledger(Protocol):
         ...
 
 
-class LocalLedger:
-    def __init__(self, host: SchedulerHost):
-        self.host = host
+class _OwnLastRuns:
+    """A ledger whose last runs are this node's own: always usable, nothing shared ahead,
+    nothing to settle after a reconnection."""
 
     def usable(self) -> bool:
         return True
+
+    def first_due_unshared(self, entry: Entry) -> bool:
+        return False
+
+    def share_first_due(self, entry: Entry) -> None:
+        return None
+
+    def settle(self, now: datetime) -> None:
+        return None
+
+
+class LocalLedger(_OwnLastRuns):
+    def __init__(self, host: SchedulerHost):
+        self.host = host
 
     def store(self, entry: Entry) -> Any:
         return self.host.run_store(entry.svc)
@@ -76,27 +90,15 @@ class LocalLedger:
         entry.last_known = True
         return True
 
-    def first_due_unshared(self, entry: Entry) -> bool:
-        return False
-
-    def share_first_due(self, entry: Entry) -> None:
-        return None
-
     def claim(self, items: Claims) -> list[int | None]:
         for entry, _, run_at, _ in items:
             self.host.local_set_last(entry.svc, entry.key, run_at)
         return [0 for _ in items]
 
-    def settle(self, now: datetime) -> None:
-        return None
 
-
-class NodeLedger:
+class NodeLedger(_OwnLastRuns):
     def __init__(self, node: NodeConfig):
         self.state = NodeState(node)
-
-    def usable(self) -> bool:
-        return True
 
     def store(self, entry: Entry) -> Any:
         return self.state  # a run's record is its last run and how it ended
@@ -106,20 +108,11 @@ class NodeLedger:
         entry.last_known = True
         return True
 
-    def first_due_unshared(self, entry: Entry) -> bool:
-        return False
-
-    def share_first_due(self, entry: Entry) -> None:
-        return None
-
     def claim(self, items: Claims) -> list[int | None]:
         for entry, _, run_at, missed in items:
             if missed:  # no run follows to record it
                 self.state.set_last(entry.key, run_at)
         return [0 for _ in items]
-
-    def settle(self, now: datetime) -> None:
-        return None
 
 
 class ClusterLedger:
