@@ -1,6 +1,6 @@
 """Cluster-wide service actions: they write the users' wish to ZooKeeper and wait for the
 node agents to carry it out (create/delete, start/stop, switch, takeover, giveback,
-freeze/thaw), and read the whole cluster's status."""
+freeze/thaw, clear), and read the whole cluster's status."""
 
 from __future__ import annotations
 
@@ -145,6 +145,18 @@ def set_frozen(node: NodeConfig, svc: str, frozen: bool) -> int:
     return 0
 
 
+def clear(node: NodeConfig, svc: str) -> int:
+    """OpenSVC's ``clear``: remove the failure marks (nodes whose start failed, or whose
+    monitored resource's restarts were spent) and, through ``cleared``, the resource
+    monitor's restart counts on every node (each agent resets its own when it sees it)."""
+    with connect(node) as coord:
+        _config(coord, svc, node)
+        coord.update_target(svc, lambda t: {**t, "failed": {},
+                                             "cleared": int(t.get("cleared") or 0) + 1})
+    log.info(f"{svc}: failure marks and restart counts cleared", svc=svc)
+    return 0
+
+
 def service_status(coord: ClusterStore, svc: str, node: NodeConfig) -> dict[str, Any]:
     """The cluster's view of one service (interface.md keys), readable from any node."""
     from orchestrator.resources.status import Status, failover_avail
@@ -163,7 +175,7 @@ def service_status(coord: ClusterStore, svc: str, node: NodeConfig) -> dict[str,
             continue
         inst_out[n] = {"avail": doc.get("avail"), "overall": doc.get("overall"),
                        "node_state": "up", "started": bool(doc.get("started")),
-                       "updated_at": doc.get("updated_at")}
+                       "updated_at": doc.get("updated_at"), **monitored(doc)}
     avail = failover_avail(Status(i["avail"]) if i["avail"] in Status._value2member_map_
                            else Status.UNDEF for i in inst_out.values())
     active = lease.node if lease else None
@@ -183,6 +195,20 @@ def service_status(coord: ClusterStore, svc: str, node: NodeConfig) -> dict[str,
         "resources": resources,
         "instances": inst_out,
     }
+
+
+def monitored(doc: dict[str, Any]) -> dict[str, Any]:
+    """An instance's watched resources (monitor or restart) with their restart counts, and
+    the monitor action it took, as its agent published them."""
+    out: dict[str, Any] = {}
+    watched = {rid: {"status": r.get("status"), "monitor": bool(r.get("monitor")),
+                     "restart": r.get("restart", 0), "restarts": r.get("restarts", 0)}
+               for rid, r in (doc.get("resources") or {}).items() if "restart" in r}
+    if watched:
+        out["monitored"] = watched
+    if doc.get("monitor"):
+        out["monitor_action"] = doc["monitor"]
+    return out
 
 
 def cluster_status(node: NodeConfig) -> dict[str, Any]:

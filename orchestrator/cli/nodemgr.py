@@ -122,11 +122,21 @@ def _print_status(result: dict, fmt: str) -> int:
     out = [f"cluster {result['cluster'] or '(standalone)'}"]
     out += [f"node {n}: {info['state']}" for n, info in result["nodes"].items()]
     out.append(table([(name, s["avail"], s.get("active_node") or "-",
-                       "frozen" if s.get("frozen") else "", s.get("error", ""))
+                       "frozen" if s.get("frozen") else "", _note(s))
                       for name, s in services.items()],
                      ["SERVICE", "AVAIL", "ACTIVE NODE", "FROZEN", "NOTE"]))
     sys.stdout.write("\n".join(out) + "\n")
     return 0
+
+
+def _note(s: dict) -> str:
+    """An error, else the watched resources' restart counts per instance (n1: app#0 1/2)."""
+    from orchestrator.cli.views import restarts_text
+
+    if s.get("error"):
+        return s["error"]
+    return "; ".join(f"{n}:{restarts_text(i.get('monitored'))[len('  restarts'):]}"
+                     for n, i in (s.get("instances") or {}).items() if i.get("monitored"))
 
 
 def daemon_run() -> int:

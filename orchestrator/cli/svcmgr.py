@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--format", choices=["text", "json"], default="text")
     sub.add_parser("freeze", help="stop automatic orchestration (failover)")
     sub.add_parser("thaw", help="resume automatic orchestration")
+    sub.add_parser("clear", help="remove the failure marks (failed starts, spent restarts)")
     ls = sub.add_parser("ls", help="services known to this node")
     ls.add_argument("--format", choices=["text", "json"], default="text")
     return p
@@ -176,7 +177,7 @@ def _cluster_view(node, svc) -> Iterator[None]:  # noqa: ANN001
         yield
 
 
-_CLUSTER_ONLY = {"switch", "takeover", "giveback", "freeze", "thaw"}
+_CLUSTER_ONLY = {"switch", "takeover", "giveback", "freeze", "thaw", "clear"}
 _CLUSTER_ACTIONS = _CLUSTER_ONLY | {"create", "delete", "start", "stop", "print"}
 
 
@@ -202,6 +203,8 @@ def _cluster_action(node, args: argparse.Namespace) -> int:  # noqa: ANN001
         return cluster.delete(node, args.svc)
     if args.action in ("freeze", "thaw"):
         return cluster.set_frozen(node, args.svc, args.action == "freeze")
+    if args.action == "clear":
+        return cluster.clear(node, args.svc)
     if args.action == "switch":
         return cluster.switch(node, args.svc, args.to, args.wait)
     if args.action == "takeover":

@@ -104,13 +104,26 @@ def render_status(data: dict[str, Any]) -> None:
            f"  active node{'':<18} {data['active_node'] or '-'}",
            "  instances"]
     for node, inst in data["instances"].items():
-        out.append(f"    {node:<26} {inst['avail']}")
+        out.append(f"    {node:<26} {inst['avail']}{restarts_text(inst.get('monitored'))}")
+    for node, reason in ((data.get("target") or {}).get("failed") or {}).items():
+        out.append(f"  failed on {node:<19} {reason}")
     out.append("  resources")
     for rid, res in data["resources"].items():
-        flags = "".join(["O" if res["optional"] else ".", "D" if res["disabled"] else "."])
+        flags = "".join(["O" if res["optional"] else ".", "D" if res["disabled"] else ".",
+                         "M" if res.get("monitor") else "."])
         reason = f"  ({res['reason']})" if res.get("reason") else ""
-        out.append(f"    {rid:<16} {flags} {res['status']:<10} {res['label']}{reason}")
+        restarts = (f"  restarts {res.get('restarts', 0)}/{res['restart']}"
+                    if "restart" in res else "")
+        out.append(f"    {rid:<16} {flags} {res['status']:<10} {res['label']}{restarts}{reason}")
     sys.stdout.write("\n".join(out) + "\n")
+
+
+def restarts_text(monitored: dict[str, Any] | None) -> str:
+    """`` restarts app#0 2/2`` for an instance's watched resources (monitor or restart)."""
+    if not monitored:
+        return ""
+    return "  restarts " + ", ".join(f"{rid} {m.get('restarts', 0)}/{m.get('restart', 0)}"
+                                     for rid, m in monitored.items())
 
 
 def print_runs(svc: Service, args: argparse.Namespace) -> int:

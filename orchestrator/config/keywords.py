@@ -52,12 +52,37 @@ def _refuse_snooze(value: Any) -> str | None:
     return None
 
 
+MONITOR_ACTIONS = ("none", "freezestop", "switch", "reboot", "crash")
+
+
+def _monitor_actions(text: str) -> tuple[str, ...]:
+    """``monitor_action``: one action, or a list whose next entries are fallbacks (OpenSVC:
+    ``freezestop reboot`` reboots when the stop fails)."""
+    words = t.to_list(text)
+    if not words:
+        raise ValueError(f"expected one or more of: {', '.join(MONITOR_ACTIONS)}")
+    for word in words:
+        if word not in MONITOR_ACTIONS:
+            raise ValueError(f"{word!r}: expected one or more of: {', '.join(MONITOR_ACTIONS)}")
+    return words
+
+
+_monitor_actions.choices = MONITOR_ACTIONS  # type: ignore[attr-defined]
+
 _RESOURCE_COMMON = [
     ("tags", t.to_list, (), "Tags for selection with --tags (`a,b` or, `a+b` and)."),
     ("subset", t.to_string, None, "Subset name for selection with --subsets."),
     ("disable", t.to_bool, False, "Exclude the resource from actions, status and scheduling."),
     ("optional", t.to_bool, False,
      "A failure of this resource does not fail the action, and its status does not count in avail."),
+    ("monitor", t.to_bool, False,
+     "Monitored: when it is down and its restarts are spent, DEFAULT.monitor_action runs "
+     "(resource_monitor job)."),
+    ("restart", t.to_int, 0,
+     "Restart attempts when the resource is seen down, stdby down or warn (monitored or not); "
+     "the count resets when it is seen up. Only drivers started with the service (app) can "
+     "be restarted."),
+    ("restart_delay", t.to_duration, 0.5, "Minimum delay between two restart attempts."),
 ]
 
 _EXECUTION_COMMON = [
@@ -98,6 +123,17 @@ _ROWS: list[Keyword] = [
         "Schedule of the configuration push (push_config)."),
     _kw("DEFAULT", "sync_schedule", t.to_schedule, "04:00-06:00@121",
         "Default schedule of sync resources (sync_all)."),
+    _kw("DEFAULT", "monitor_action", _monitor_actions, ("none",),
+        "What to do when a monitored resource is down and its restarts are spent: none "
+        "(report), freezestop (freeze, then stop), switch (mark this node failed, stop: the "
+        "next candidate takes the service), reboot, crash (refused unless "
+        "[node] allow_monitor_reboot). A second word is a fallback, run when the stop of "
+        "the first fails (freezestop reboot)."),
+    _kw("DEFAULT", "pre_monitor_action", t.to_string, None,
+        "Command run before the monitor_action (60 s timeout); its failure is logged only."),
+    _kw("DEFAULT", "monitor_schedule", t.to_schedule, "@1m",
+        "Schedule of the resource monitor (resource_monitor), which restarts failed "
+        "resources and runs the monitor_action."),
     _kw("DEFAULT", "comp_modules", t.to_list, (),
         "Compliance modules to run. Default: every module in the modules directory."),
     _kw("DEFAULT", "comp_autofix", t.to_bool, False, "compliance_auto runs fix instead of check."),
@@ -174,6 +210,9 @@ _ROWS: list[Keyword] = [
         "Schedule of the node asset push.", scopable=False),
     _kw("node", "comp_schedule", t.to_schedule, "~00:00-06:00",
         "Schedule of the node compliance run.", scopable=False),
+    _kw("node", "allow_monitor_reboot", t.to_bool, False,
+        "Let monitor_action reboot or crash this node (sysrq). Off: those actions are "
+        "refused and recorded so.", scopable=False),
     _kw("node", "misfire", t.choice("once", "skip"), "once",
         "Policy of node jobs for runs missed while the daemon was down (as DEFAULT.misfire).",
         scopable=False),

@@ -14,8 +14,8 @@ from typing import Any
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
-_DURATION_PART = re.compile(r"(\d+)([wdhms])", re.IGNORECASE)
-_DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION_PART = re.compile(r"(\d+)(ms|[wdhms])", re.IGNORECASE)
+_DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 _REQUIRE = re.compile(r"^(?P<rid>[A-Za-z0-9_.-]+#[A-Za-z0-9_.-]+)(?:\((?P<states>[^()]*)\))?$")
 STATUS_WORDS = ("up", "down", "warn", "n/a", "stdby up", "stdby down", "undef")
 
@@ -48,7 +48,7 @@ def to_positive_int(text: str) -> int:
 
 
 def to_duration(text: str) -> float:
-    """``30`` (seconds), ``30s``, ``5m``, ``1h30m``, ``2d`` -> seconds."""
+    """``30`` (seconds), ``30s``, ``5m``, ``1h30m``, ``2d``, ``500ms`` -> seconds."""
     s = text.strip()
     if re.fullmatch(r"\d+(\.\d+)?", s):
         return float(s)
@@ -59,7 +59,7 @@ def to_duration(text: str) -> float:
         total += int(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
         pos = m.end()
     if pos != len(s) or not s:
-        raise ValueError("expected a duration like 30, 30s, 5m, 1h30m or 2d")
+        raise ValueError("expected a duration like 30, 30s, 5m, 1h30m, 2d or 500ms")
     return float(total)
 
 

@@ -127,7 +127,8 @@ class Instances:
             return
         rt.move(S.STOPPING, sentence)  # first: the scheduler starts nothing more for it
         self.host.scheduler.interrupt(rt.name, sentence)  # tasks stop before the resources
-        if self.stop_and_unguard(rt) != 0:
+        rt.stop_failed = self.stop_and_unguard(rt) != 0
+        if rt.stop_failed:
             log.error(f"{rt.name}: stop failed here", svc=rt.name)
         rt.move(S.STOPPED, sentence)
         with contextlib.suppress(Exception):
@@ -208,9 +209,11 @@ class Instances:
                 "avail": str(inst.avail), "overall": str(inst.overall),
                 "updated_at": datetime.now(UTC).isoformat()})
             return inst
+        monitor = monitor_doc(rt, inst)  # first: it adds the restart counts to resources
         doc = {"node": self.host.me, "avail": str(inst.avail), "overall": str(inst.overall),
                "started": rt.started,
-               "resources": {rid: r.to_dict() for rid, r in inst.resources.items()}}
+               "resources": {rid: r.to_dict() for rid, r in inst.resources.items()},
+               **monitor}
         # 1,000 services re-writing the same status every 10 s were most of an idle CPU
         if (force or doc != rt.published_doc
                 or now - rt.written_at >= PUBLISH_UNCHANGED_EVERY):
@@ -225,6 +228,19 @@ class Instances:
         if rt is None or rt.service is None:
             return None
         return self.publish(rt, force=True)
+
+
+def monitor_doc(rt: Runtime, inst: Any) -> dict[str, Any]:
+    """The resource monitor's marks for the instance document: each watched resource's
+    restart attempts (``restarts``, next to its ``restart`` config), the action taken."""
+    marks = rt.monitor
+    for rid, res in inst.resources.items():
+        if "restart" in res.extra:
+            mark = marks.resources.get(rid) if marks is not None else None
+            res.extra["restarts"] = mark.attempts if mark is not None else 0
+    if marks is None or marks.action is None:
+        return {}
+    return {"monitor": {"action": marks.action, "reason": marks.action_reason}}
 
 
 def locally_started(svc: Any) -> bool:

@@ -25,7 +25,8 @@ class Target:
     """What users asked of the service, stored in the cluster (``svcmgr start/stop/switch``).
 
     ``node`` is a requested active node (switch, takeover, giveback, start on this node);
-    ``failed`` maps nodes to the reason their last start failed (they are skipped).
+    ``failed`` maps nodes to the reason they are marked failed (they are skipped): their
+    last start failed, or a monitored resource's restarts were spent there (switch).
     """
 
     state: str = "started"  # "started" | "stopped"
@@ -140,7 +141,7 @@ def _as_holder(view: ServiceView, me: str, started: bool) -> Decision:
             and target.node not in target.failed):
         return Decision(Act.STOP_AND_RELEASE, f"{view.name}: switching to {target.node}")
     if me in target.failed:
-        return Decision(Act.STOP_AND_RELEASE, f"{view.name}: giving up, start failed here: "
+        return Decision(Act.STOP_AND_RELEASE, f"{view.name}: giving up here: "
                         f"{target.failed[me]}")
     if not started:
         return Decision(Act.START, f"{view.name}: starting, this node holds the lease "

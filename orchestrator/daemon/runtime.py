@@ -58,6 +58,8 @@ class Runtime:
     target: dict[str, Any] | None = None
     epoch: int | None = None
     history: list[tuple[InstanceState, str]] = field(default_factory=list)
+    monitor: Any = None  # the resource monitor's restart marks (jobs.monitor_plan.Marks)
+    stop_failed: bool = False  # the last stop of its resources failed
 
     @property
     def started(self) -> bool:

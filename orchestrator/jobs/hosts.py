@@ -36,3 +36,20 @@ class NodeJobHost(Protocol):
     node: Any  # orchestrator.config.node.NodeConfig
 
     def collector(self) -> Any: ...
+
+
+class MonitorHost(Protocol):
+    """What the resource monitor needs: the instances, the cluster target (switch,
+    freezestop), the decision loop to wake, the node's guard keywords."""
+
+    me: str
+    clustered: bool
+    node: Any  # orchestrator.config.node.NodeConfig
+    coord: Any  # the cluster store, None standalone
+    runtimes: Mapping[str, Any]
+    wake: Any  # threading.Event: wakes the decision loop
+    stop_event: Any  # threading.Event: the agent is leaving
+
+    def coord_connected(self) -> bool: ...
+
+    def publish_status(self, svc: str) -> Any: ...

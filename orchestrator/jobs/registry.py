@@ -1,7 +1,7 @@
 """The job-kind registry: one entry per kind of job, each saying which jobs a service (or the
 node) has of that kind and how one of them runs.
 
-Adding a kind (e.g. ``resource_monitor``) is one ``JobKind`` here: its ``jobs`` function
+Adding a kind (as ``resource_monitor``, jobs.monitor) is one ``JobKind`` here: its ``jobs`` function
 (the jobs a service has of it, each with its config parameter, schedule definition and, when
 it never runs, why not) and its runner, which takes its own narrow host Protocol
 (``jobs.hosts``) and the ``Firing`` (job, slot, where its record goes).
@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from orchestrator.jobs import node_kinds, service_kinds, task
+from orchestrator.jobs import monitor, node_kinds, service_kinds, task
 from orchestrator.jobs.model import NODE, Job, JobKind
 
 if TYPE_CHECKING:
     from orchestrator.config.node import NodeConfig
     from orchestrator.service import Service
 
-# the order print schedule lists them in: the built-ins, sync, tasks; then the node's
-KINDS: tuple[JobKind, ...] = (*service_kinds.KINDS, task.KIND, *node_kinds.KINDS)
+# the order print schedule lists them in: the built-ins, sync, tasks, the resource monitor
+# (as om3); then the node's
+KINDS: tuple[JobKind, ...] = (*service_kinds.KINDS, task.KIND, monitor.KIND, *node_kinds.KINDS)
 _BY_KEY = {(k.owner, k.action): k for k in KINDS}
 assert len(_BY_KEY) == len(KINDS), "one kind per (owner, action)"
 

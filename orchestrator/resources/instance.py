@@ -48,7 +48,10 @@ def resource_status(service: Service, rid: str) -> ResourceStatus:
     if rc["disable"]:
         return ResourceStatus(rid, Status.NA, rc.driver, "disabled", rc["optional"], True)
     status, label, reason = registry.implementation(rc.driver).status(service, rc)
-    return ResourceStatus(rid, status, label, reason, rc["optional"], False)
+    extra: dict[str, Any] = {}
+    if rc.get("monitor") or rc.get("restart"):  # watched by the resource monitor
+        extra = {"monitor": bool(rc.get("monitor")), "restart": int(rc.get("restart") or 0)}
+    return ResourceStatus(rid, status, label, reason, rc["optional"], False, extra)
 
 
 def instance_status(service: Service, rids: list[str] | None = None) -> InstanceStatus:

@@ -79,14 +79,16 @@ def test_one_kind_per_owner_and_action_each_with_jobs_and_a_runner():
     keys = [(k.owner, k.action) for k in KINDS]
     assert len(keys) == len(set(keys))
     assert {a for o, a in keys if o == "service"} == {
-        "compliance_auto", "push_config", "push_resinfo", "status", "sync_all", "run"}
+        "compliance_auto", "push_config", "push_resinfo", "status", "sync_all", "run",
+        "resource_monitor"}
     assert {a for o, a in keys if o == "node"} == {"compliance_auto", "pushasset"}
     assert all(callable(k.jobs) and callable(k.run) for k in KINDS)
     job = Job("compliance_auto", None, "node.comp_schedule", "@1h")
     assert kind_of(NODE, job) is kind("node", "compliance_auto")
     assert kind_of("svc", job) is kind("service", "compliance_auto")
+    assert kind("service", "resource_monitor").action == "resource_monitor"
     with pytest.raises(KeyError):
-        kind("service", "resource_monitor")  # not yet: one entry in the registry
+        kind("node", "resource_monitor")
 
 
 def test_a_services_jobs_in_order_with_their_schedule_misfire_and_scope(tmp_path):
