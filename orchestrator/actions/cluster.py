@@ -202,7 +202,8 @@ def monitored(doc: dict[str, Any]) -> dict[str, Any]:
     the monitor action it took, as its agent published them."""
     out: dict[str, Any] = {}
     watched = {rid: {"status": r.get("status"), "monitor": bool(r.get("monitor")),
-                     "restart": r.get("restart", 0), "restarts": r.get("restarts", 0)}
+                     "restart": r.get("restart", 0), "restarts": r.get("restarts", 0),
+                     "restarts_total": r.get("restarts_total", 0)}
                for rid, r in (doc.get("resources") or {}).items() if "restart" in r}
     if watched:
         out["monitored"] = watched

@@ -113,7 +113,7 @@ def render_status(data: dict[str, Any]) -> None:
                          "M" if res.get("monitor") else "."])
         reason = f"  ({res['reason']})" if res.get("reason") else ""
         restarts = (f"  restarts {res.get('restarts', 0)}/{res['restart']}"
-                    if "restart" in res else "")
+                    f" (total {res.get('restarts_total', 0)})" if "restart" in res else "")
         out.append(f"    {rid:<16} {flags} {res['status']:<10} {res['label']}{restarts}{reason}")
     sys.stdout.write("\n".join(out) + "\n")
 

@@ -232,12 +232,17 @@ class Instances:
 
 def monitor_doc(rt: Runtime, inst: Any) -> dict[str, Any]:
     """The resource monitor's marks for the instance document: each watched resource's
-    restart attempts (``restarts``, next to its ``restart`` config), the action taken."""
+    consecutive restart attempts (``restarts``, next to its ``restart`` config; reset when it
+    is seen up, as om3), all of them (``restarts_total``, until ``clear``), the action taken."""
+    from orchestrator.jobs.monitor import reset_if_cleared
+
+    reset_if_cleared(rt)
     marks = rt.monitor
     for rid, res in inst.resources.items():
         if "restart" in res.extra:
             mark = marks.resources.get(rid) if marks is not None else None
             res.extra["restarts"] = mark.attempts if mark is not None else 0
+            res.extra["restarts_total"] = marks.totals.get(rid, 0) if marks is not None else 0
     if marks is None or marks.action is None:
         return {}
     return {"monitor": {"action": marks.action, "reason": marks.action_reason}}

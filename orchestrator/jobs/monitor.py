@@ -78,13 +78,20 @@ def evaluate(svc: Service) -> list[Watched]:
 
 def marks_of(rt: Any) -> Marks:
     """The runtime's marks, created on first use; a ``clear`` since the last run resets them."""
-    token = (rt.target or {}).get("cleared")
     if not isinstance(rt.monitor, Marks):
-        rt.monitor = Marks(cleared=token)
-    elif token != rt.monitor.cleared:
-        log.info(f"{rt.name}: cleared: restart counts and monitor action reset", svc=rt.name)
-        rt.monitor.clear(token)
+        rt.monitor = Marks(cleared=(rt.target or {}).get("cleared"))
+    reset_if_cleared(rt)
     return rt.monitor
+
+
+def reset_if_cleared(rt: Any) -> None:
+    """``svcmgr clear`` bumps target.cleared: forget the restart counts and the action taken
+    (also on a node the monitor no longer runs on: its instance status shows them)."""
+    marks = rt.monitor
+    token = (rt.target or {}).get("cleared")
+    if isinstance(marks, Marks) and token != marks.cleared:
+        log.info(f"{rt.name}: cleared: restart counts and monitor action reset", svc=rt.name)
+        marks.clear(token)
 
 
 def quiet_reason(host: MonitorHost, rt: Any, firing: Firing) -> str | None:
@@ -150,6 +157,7 @@ def restart(host: MonitorHost, rt: Any, firing: Firing, marks: Marks, rid: str,
         started = datetime.now(UTC)
         mark = marks.mark(rid)
         mark.attempts, mark.last_at = attempt, time.monotonic()
+        marks.totals[rid] = marks.totals.get(rid, 0) + 1
         rc = svc.resource(rid)
         log.warning(f"{rt.name}: restarting {rid} (attempt {attempt} of {of})", svc=rt.name,
                     rid=rid)

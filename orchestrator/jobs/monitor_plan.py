@@ -50,6 +50,7 @@ class Marks:
     """What the monitor remembers about one service on this node (in memory, as om3)."""
 
     resources: dict[str, Mark] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)  # restart attempts, ever (to clear)
     action: str | None = None  # the monitor action taken in this failure episode
     action_reason: str | None = None
     cleared: Any = None  # the last ``clear`` seen (target.cleared)
@@ -59,6 +60,7 @@ class Marks:
 
     def clear(self, token: Any = None) -> None:
         self.resources.clear()
+        self.totals.clear()
         self.action = self.action_reason = None
         self.cleared = token
 
