@@ -129,7 +129,12 @@ def decide(view: ServiceView, me: str, started: bool, connected: bool) -> Decisi
         return Decision(Act.NOTHING, f"{view.name}: {leader} is the placement leader")
     why = "lowest load average" if view.placement == "load avg" else "first healthy node in nodes order"
     skipped = [n for n in view.nodes[: view.nodes.index(me)] if n in target.failed]
-    note = f" ({', '.join(skipped)} failed to start it)" if skipped else ""
+    monitored = [n for n in skipped if target.failed[n].startswith("monitored resource")]
+    started = [n for n in skipped if n not in monitored]
+    notes = ([f"{', '.join(started)} failed to start it"] if started else []) + (
+        [f"{', '.join(monitored)} gave it up: {target.failed[monitored[0]]}"] if monitored
+        else [])
+    note = f" ({'; '.join(notes)})" if notes else ""
     return Decision(Act.ACQUIRE_AND_START, f"{view.name}: placing here, {why}{note}")
 
 

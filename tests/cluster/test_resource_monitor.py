@@ -126,13 +126,15 @@ def test_spent_restarts_switch_to_the_next_node_with_the_reason_everywhere(clust
         assert failed["n1"].startswith("monitored resource app#0 is down"), failed
         assert "2 restart attempt(s) failed" in failed["n1"], failed
     records = [r for r in monitor_records(c, "n2") if r["node"] == "n1"]
-    attempts = [r["reason"] for r in records if "restart attempt" in r["reason"]]
+    attempts = [r["reason"] for r in records if r["reason"].startswith("app#0 restart attempt")]
     assert [a.split(":")[0] for a in attempts] == ["app#0 restart attempt 1 of 2",
                                                   "app#0 restart attempt 2 of 2"], records
-    assert all(r["status"] == "failed" for r in records if "restart attempt" in r["reason"])
+    assert all(r["status"] == "failed" for r in records
+               if r["reason"].startswith("app#0 restart attempt"))
     action = [r for r in records if "monitor_action switch" in r["reason"]]
     assert len(action) == 1 and action[0]["status"] == "ok", records
     assert "giving up here: monitored resource app#0 is down" in c.log("n1")
+    assert "(n1 gave it up: monitored resource app#0 is down" in c.log("n2")
     # nodemgr status: n1's spent restarts
     ns = c.status("n2")["services"]["svc1"]
     assert ns["instances"]["n1"]["monitored"]["app#0"]["restarts"] == 2, ns
@@ -190,7 +192,7 @@ def test_none_only_reports_and_so_does_an_unmonitored_failure(cluster):
                for r in reasons) == 1, reasons  # once per failure, not every run
     assert sum(r.startswith("app#1 is down") and "not monitored" in r
                for r in reasons) == 1, reasons
-    assert not [r for r in records if "restart attempt" in r["reason"]]
+    assert not [r for r in records if " restart attempt " in r["reason"]]
     st = status(c, "n2")
     assert st["active_node"] == "n1" and st["target"]["failed"] == {}  # not relocated
     assert st["resources"]["app#0"]["status"] == "down"
