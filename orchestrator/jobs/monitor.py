@@ -113,7 +113,7 @@ def quiet_reason(host: MonitorHost, rt: Any, firing: Firing) -> str | None:
     target = rt.target or {}
     if target.get("frozen"):
         return "frozen: no restart and no monitor action (thaw to resume)"
-    if rt.started and target.get("state") == "stopped":
+    if target.get("state") == "stopped":  # standby resources are not restarted either
         return "a stop was requested"
     wanted = target.get("node")
     if rt.started and wanted not in (None, host.me) and wanted in getattr(host, "alive", ()):

@@ -70,17 +70,26 @@ def sysrq(letter: str) -> None:  # pragma: no cover - never run in tests
         f.write(letter)
 
 
-def act(host: MonitorHost, svc: str, action: str, reason: str) -> tuple[bool, str]:
-    """Carry ``action`` out; (done, sentence)."""
+def act(host: MonitorHost, svc: str, action: str, reason: str,
+        active: bool = True) -> tuple[bool, str]:
+    """Carry ``action`` out; (done, sentence). ``active``: the instance is the started one
+    (else a standby resource failed on a passive node: switch only marks the node failed,
+    so it is no candidate, and freezestop, which would stop the active node, is not taken)."""
     why = refused(host, action)
     if why is not None:
         return False, why
     if action == "none":
         return False, "monitor_action none: reported only"
+    if action == "freezestop" and not active:
+        return False, ("monitor_action freezestop not taken: the instance is not active "
+                       "here (it would stop the service on its active node)")
     if action == "switch":
         host.coord.update_target(svc, lambda t: {
             **t, "failed": {**(t.get("failed") or {}), host.me: reason}})
         host.wake.set()
+        if not active:
+            return True, (f"monitor_action switch: {host.me} marked failed (the instance is "
+                          "not active here: nothing to stop)")
         return True, (f"monitor_action switch: {host.me} marked failed; stopping here so "
                       "that the next candidate takes it")
     if action == "freezestop":
@@ -124,12 +133,14 @@ def take(host: MonitorHost, rt: Any, firing: Firing, marks: Marks, rid: str,
         started = datetime.now(UTC)
         if action != "none":
             pre_monitor_action(rt.name, defaults["pre_monitor_action"], rid)
-        done, sentence = act(host, rt.name, action, reason)
+        active = bool(rt.started)
+        done, sentence = act(host, rt.name, action, reason, active=active)
         text = f"{reason}; {sentence}"
         (log.warning if done or action == "none" else log.error)(
             f"{rt.name}: {text}", svc=rt.name, rid=rid)
         record(host, firing, started, done, text, resource=rid, monitor_action=action)
-        if not (done and action in ("switch", "freezestop") and len(actions) > stage + 1):
+        if not (done and active and action in ("switch", "freezestop")
+                and len(actions) > stage + 1):
             return
         if not stop_failed(rt, host.stop_event):
             return

@@ -260,12 +260,29 @@ def test_switch_marks_this_node_failed_with_the_reason_and_records_it(tmp_path):
 def test_freezestop_freezes_and_stops_and_refused_reboot_fallback_is_recorded(tmp_path):
     svc = _service(tmp_path, MONITORED)  # freezestop reboot
     host, store = _host(svc), Store()
-    rt = SimpleNamespace(name="svc", service=svc, state="stopped", started=False,
-                         target={}, stop_failed=True)  # its stop failed: the fallback
+    rt = SimpleNamespace(name="svc", service=svc, state="started", started=True, target={})
+    write = host.coord.update_target
+
+    def update_target(name: str, change: Any) -> dict[str, Any]:
+        # the decision loop stops the instance, and the stop fails: the fallback runs
+        rt.state, rt.started, rt.stop_failed = "stopped", False, True
+        return write(name, change)
+
+    host.coord.update_target = update_target
     take(host, rt, _firing(store), Marks(), "app#0", "app#0 is down")
     assert host.coord.targets["svc"] == {"frozen": True, "state": "stopped", "node": None}
     assert [r.status for r in store.records] == ["ok", "failed"]
     assert "allow_monitor_reboot is false" in store.records[1].reason
+
+
+def test_on_a_passive_node_switch_only_marks_it_failed_and_freezestop_is_not_taken(tmp_path):
+    svc = _service(tmp_path, MONITORED.replace("freezestop reboot", "switch"))
+    host = _host(svc)
+    done, sentence = act(host, "svc", "switch", "app#0 is stdby down", active=False)
+    assert done and "not active here: nothing to stop" in sentence
+    assert host.coord.targets["svc"]["failed"] == {"n1": "app#0 is stdby down"}
+    done, sentence = act(_host(svc), "svc", "freezestop", "x", active=False)
+    assert not done and "not active here" in sentence
 
 
 def test_standalone_refuses_switch_and_none_only_reports(tmp_path):
@@ -284,6 +301,7 @@ def test_standalone_refuses_switch_and_none_only_reports(tmp_path):
     ("stopping", {}, "the instance is stopping (a start, stop or fence in progress)"),
     ("fenced", {}, "the instance is fenced (a start, stop or fence in progress)"),
     ("started", {"state": "stopped"}, "a stop was requested"),
+    ("stopped", {"state": "stopped"}, "a stop was requested"),  # standby ones too
     ("started", {"node": "n2"}, "a switch to n2 was requested"),
     ("started", {"failed": {"n1": "x"}}, "this node is marked failed for the service "
                                          "(it is leaving)"),
