@@ -51,6 +51,15 @@ def stop(svc: Service, on_line: Callable[[str], None] | None = None) -> int:
     return _apply(svc, "stop", list(reversed(_lifecycle_resources(svc))), on_line)
 
 
+def clear(svc: Service) -> int:
+    """Standalone ``clear``: the resource monitor's restart counts are reset (the daemon
+    sees the bumped ``monitor.cleared`` of the instance's state at its next run)."""
+    cleared = int(svc.state.read().get("monitor", {}).get("cleared") or 0) + 1
+    svc.state.update("monitor", "cleared", cleared)
+    structlog.get_logger().info(f"{svc.name}: restart counts cleared", svc=svc.name)
+    return 0
+
+
 def _lifecycle_resources(svc: Service) -> list:
     from orchestrator.resources import registry
 

@@ -114,9 +114,11 @@ def _main(argv: list[str]) -> int:
         return _sync(node, svc)
     if args.action == "compliance":
         return views.compliance(svc, args.what, args.format)
-    if args.action in ("start", "stop"):
+    if args.action in ("start", "stop", "clear"):
         from orchestrator.actions import lifecycle
 
+        if args.action == "clear":  # standalone: no failure marks, only restart counts
+            return lifecycle.clear(svc)
         return getattr(lifecycle, args.action)(svc, on_line=_echo)
     if args.action == "print":
         return getattr(views, f"print_{args.what}")(svc, args)
@@ -177,8 +179,8 @@ def _cluster_view(node, svc) -> Iterator[None]:  # noqa: ANN001
         yield
 
 
-_CLUSTER_ONLY = {"switch", "takeover", "giveback", "freeze", "thaw", "clear"}
-_CLUSTER_ACTIONS = _CLUSTER_ONLY | {"create", "delete", "start", "stop", "print"}
+_CLUSTER_ONLY = {"switch", "takeover", "giveback", "freeze", "thaw"}
+_CLUSTER_ACTIONS = _CLUSTER_ONLY | {"create", "delete", "start", "stop", "print", "clear"}
 
 
 def _cluster_action(node, args: argparse.Namespace) -> int:  # noqa: ANN001

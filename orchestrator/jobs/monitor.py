@@ -79,17 +79,27 @@ def evaluate(svc: Service) -> list[Watched]:
 def marks_of(rt: Any) -> Marks:
     """The runtime's marks, created on first use; a ``clear`` since the last run resets them."""
     if not isinstance(rt.monitor, Marks):
-        rt.monitor = Marks(cleared=(rt.target or {}).get("cleared"))
+        rt.monitor = Marks(cleared=clear_token(rt))
     reset_if_cleared(rt)
     return rt.monitor
 
 
+def clear_token(rt: Any) -> Any:
+    """How many times ``svcmgr clear`` ran: target.cleared in a cluster, the instance's
+    local state standalone (no target)."""
+    if rt.target is not None:
+        return rt.target.get("cleared")
+    return rt.service.state.read().get("monitor", {}).get("cleared")
+
+
 def reset_if_cleared(rt: Any) -> None:
-    """``svcmgr clear`` bumps target.cleared: forget the restart counts and the action taken
+    """``svcmgr clear`` bumps the token: forget the restart counts and the action taken
     (also on a node the monitor no longer runs on: its instance status shows them)."""
     marks = rt.monitor
-    token = (rt.target or {}).get("cleared")
-    if isinstance(marks, Marks) and token != marks.cleared:
+    if not isinstance(marks, Marks) or rt.service is None:
+        return
+    token = clear_token(rt)
+    if token != marks.cleared:
         log.info(f"{rt.name}: cleared: restart counts and monitor action reset", svc=rt.name)
         marks.clear(token)
 

@@ -322,3 +322,22 @@ def test_not_allowed_by_the_scheduler_or_fenced_means_quiet(tmp_path):
         "the scheduler no longer runs it here")
     host = _host(svc, fence=SimpleNamespace(fenced=True))
     assert quiet_reason(host, rt, _firing(Store())) == "this node fenced itself"
+
+
+def test_clear_resets_the_counts_through_the_target_or_standalone_the_local_state(tmp_path):
+    from orchestrator.actions import lifecycle
+    from orchestrator.jobs.monitor import marks_of
+
+    svc = _service(tmp_path, MONITORED)
+    rt = SimpleNamespace(name="svc", service=svc, target={"cleared": 1}, monitor=None)
+    marks = marks_of(rt)
+    marks.resources["app#0"] = Mark(attempts=2)
+    marks.totals["app#0"] = 2
+    assert marks_of(rt).resources  # nothing cleared since
+    rt.target = {"cleared": 2}  # svcmgr clear, cluster
+    assert marks_of(rt).resources == {} and marks.totals == {}
+    rt = SimpleNamespace(name="svc", service=svc, target=None, monitor=None)  # standalone
+    marks = marks_of(rt)
+    marks.action = "none"
+    assert lifecycle.clear(svc) == 0
+    assert marks_of(rt).action is None and marks.cleared == 1
