@@ -73,6 +73,10 @@ def status_dict(svc: Service) -> dict[str, Any]:
 
     inst = instance_status(svc)
     up = str(inst.avail) == "up"
+    published = svc.state.read().get("status", {}).get("instance", {})
+    for rid, counts in (published.get("restarts") or {}).items():  # the daemon's monitor
+        if rid in inst.resources and "restart" in inst.resources[rid].extra:
+            inst.resources[rid].extra.update(counts)
     return {
         "service": svc.name,
         "avail": str(inst.avail),
@@ -112,8 +116,12 @@ def render_status(data: dict[str, Any]) -> None:
         flags = "".join(["O" if res["optional"] else ".", "D" if res["disabled"] else ".",
                          "M" if res.get("monitor") else "."])
         reason = f"  ({res['reason']})" if res.get("reason") else ""
-        restarts = (f"  restarts {res.get('restarts', 0)}/{res['restart']}"
-                    f" (total {res.get('restarts_total', 0)})" if "restart" in res else "")
+        restarts = ""
+        if "restarts" in res:
+            restarts = (f"  restarts {res['restarts']}/{res['restart']}"
+                        f" (total {res.get('restarts_total', 0)})")
+        elif "restart" in res:
+            restarts = f"  restart {res['restart']}"
         out.append(f"    {rid:<16} {flags} {res['status']:<10} {res['label']}{restarts}{reason}")
     sys.stdout.write("\n".join(out) + "\n")
 

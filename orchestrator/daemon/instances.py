@@ -204,12 +204,14 @@ class Instances:
 
         inst = instance_status(rt.service)
         rt.published_at = now
-        if not self.host.clustered:
+        monitor = monitor_doc(rt, inst)  # first: it adds the restart counts to resources
+        if not self.host.clustered:  # print status reads the counts from there
             rt.service.state.update("status", "instance", {
                 "avail": str(inst.avail), "overall": str(inst.overall),
-                "updated_at": datetime.now(UTC).isoformat()})
+                "updated_at": datetime.now(UTC).isoformat(), **monitor,
+                "restarts": {rid: {k: r.extra[k] for k in ("restarts", "restarts_total")}
+                             for rid, r in inst.resources.items() if "restarts" in r.extra}})
             return inst
-        monitor = monitor_doc(rt, inst)  # first: it adds the restart counts to resources
         doc = {"node": self.host.me, "avail": str(inst.avail), "overall": str(inst.overall),
                "started": rt.started,
                "resources": {rid: r.to_dict() for rid, r in inst.resources.items()},
