@@ -99,14 +99,21 @@ def test_a_killed_monitored_app_is_restarted_on_the_same_node(cluster):
     assert st["resources"]["app#0"]["restart"] == 1
     wait_until(lambda: status(c, "n1")["instances"]["n1"]["monitored"]["app#0"]["restarts"]
                == 0, 10, what="the restart count reset")
-    # a stop is not fought: nothing is restarted once stopped by request
-    c.svc("n2", "svc1", "stop", check=True)
-    stopped_at = time.time()
-    time.sleep(SCHEDULE * 2 + 1)
-    assert not alive(app_pid(c, "n1"))
-    assert not [e for e in events(c) if e[1] == "start" and e[0] > stopped_at], events(c)
     # the task ran on n1 all along
     assert {r.node for r in read_runs(runs)} == {"n1"}
+    # a switch is not fought: n1's app, stopped by it, is not restarted there
+    switched_at = time.time()
+    c.svc("n2", "svc1", "switch", "--to", "n2", check=True)
+    time.sleep(SCHEDULE * 2 + 1)
+    assert not alive(app_pid(c, "n1")) and alive(app_pid(c, "n2"))
+    assert not [e for e in events(c) if e[1:3] == ("start", "n1") and e[0] > switched_at]
+    assert status(c, "n1")["target"]["failed"] == {}
+    # nor is a stop: nothing is restarted anywhere once stopped by request
+    c.svc("n1", "svc1", "stop", check=True)
+    stopped_at = time.time()
+    time.sleep(SCHEDULE * 2 + 1)
+    assert not alive(app_pid(c, "n1")) and not alive(app_pid(c, "n2"))
+    assert not [e for e in events(c) if e[1] == "start" and e[0] > stopped_at], events(c)
 
 
 def test_spent_restarts_switch_to_the_next_node_with_the_reason_everywhere(cluster):
