@@ -197,7 +197,27 @@ def _wait_until(when: float, host: MonitorHost, rt: Any, firing: Firing) -> bool
         host.stop_event.wait(min(left, 0.1))
 
 
+_RUNNING: set[str] = set()  # services whose monitor run is in progress on this node
+_RUNNING_LOCK = threading.Lock()
+
+
 def run_monitor(host: MonitorHost, firing: Firing) -> None:
+    """One run; a run still waiting out a restart_delay when the next slot fires makes that
+    one a no-op (two runs would restart the same resource twice)."""
+    with _RUNNING_LOCK:
+        if firing.svc in _RUNNING:
+            log.debug(f"{firing.svc}: resource monitor still running, slot skipped",
+                      svc=firing.svc)
+            return
+        _RUNNING.add(firing.svc)
+    try:
+        _run(host, firing)
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(firing.svc)
+
+
+def _run(host: MonitorHost, firing: Firing) -> None:
     rt = host.runtimes.get(firing.svc)
     if rt is None or rt.service is None:
         return

@@ -341,3 +341,25 @@ def test_clear_resets_the_counts_through_the_target_or_standalone_the_local_stat
     marks.action = "none"
     assert lifecycle.clear(svc) == 0
     assert marks_of(rt).action is None and marks.cleared == 1
+
+
+def test_a_run_still_in_progress_makes_the_next_slot_a_no_op(tmp_path, monkeypatch):
+    from orchestrator.jobs import monitor
+
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow(host: Any, firing: Any) -> None:
+        calls.append(firing)
+        started.set()
+        release.wait(5)
+
+    monkeypatch.setattr(monitor, "_run", slow)
+    first = threading.Thread(target=monitor.run_monitor, args=(None, _firing(Store())))
+    first.start()
+    assert started.wait(5)
+    monitor.run_monitor(None, _firing(Store()))  # skipped: the first still runs
+    release.set()
+    first.join(5)
+    assert len(calls) == 1
+    monitor.run_monitor(None, _firing(Store()))
+    assert len(calls) == 2
