@@ -11,7 +11,9 @@ its restarts are spent. OpenSVC's names and meaning:
   Refused, and recorded so, unless ``[node] allow_monitor_reboot = true``.
 
 A second word is the fallback (``freezestop reboot``): run when the first action's stop
-fails. ``pre_monitor_action`` runs before the action; its failure is logged only. These
+fails. ``pre_monitor_action`` runs before the action (``none`` included, as om3's
+``doMonitorAction``), with ``OPENSVC_SVCNAME`` and ``OPENSVC_RID`` set; its failure is
+logged only. These
 need the cluster (switch, freezestop): standalone they are refused with the reason.
 """
 
@@ -131,8 +133,7 @@ def take(host: MonitorHost, rt: Any, firing: Firing, marks: Marks, rid: str,
     stage = 0
     while (action := next_action(actions, stage)) is not None:
         started = datetime.now(UTC)
-        if action != "none":
-            pre_monitor_action(rt.name, defaults["pre_monitor_action"], rid)
+        pre_monitor_action(rt.name, defaults["pre_monitor_action"], rid)  # none too, as om3
         active = bool(rt.started)
         done, sentence = act(host, rt.name, action, reason, active=active)
         text = f"{reason}; {sentence}"

@@ -363,3 +363,15 @@ def test_a_run_still_in_progress_makes_the_next_slot_a_no_op(tmp_path, monkeypat
     assert len(calls) == 1
     monitor.run_monitor(None, _firing(Store()))
     assert len(calls) == 2
+
+
+def test_pre_monitor_action_runs_before_the_action_and_its_failure_is_only_logged(tmp_path):
+    out = tmp_path / "pre.out"
+    svc = _service(tmp_path, MONITORED.replace("freezestop reboot", "none")
+                   .replace("[app#0]", f"pre_monitor_action = sh -c 'echo $OPENSVC_RID >> {out}"
+                                       "; exit 3'\n[app#0]"))
+    host, store = _host(svc), Store()
+    rt = SimpleNamespace(name="svc", service=svc, state="started", started=True, target={})
+    take(host, rt, _firing(store), Marks(), "app#0", "app#0 is down")
+    assert out.read_text() == "app#0\n"
+    assert store.records[0].reason == "app#0 is down; monitor_action none: reported only"
