@@ -224,8 +224,11 @@ def _run(host: MonitorHost, firing: Firing) -> None:
     marks = marks_of(rt)
     changed = False
     for _ in range(MAX_PASSES):
+        quiet = quiet_reason(host, rt, firing)
+        if quiet is not None and not marks.resources:
+            break  # nothing to act on, nothing to reset: no check commands to run
         p = plan(evaluate(rt.service), marks, started=rt.started, now=time.monotonic(),
-                 quiet=quiet_reason(host, rt, firing))
+                 quiet=quiet)
         if p.resets:
             apply_resets(marks, p)
             changed = True
