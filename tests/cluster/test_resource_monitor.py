@@ -207,3 +207,20 @@ def test_none_only_reports_and_so_does_an_unmonitored_failure(cluster):
     t = time.time()  # the task keeps running where the service is
     wait_until(lambda: any(r.node == "n1" and r.ts > t for r in read_runs(runs)), 10,
                what="the task still running on n1")
+
+
+def test_standby_resources_are_monitored_on_every_node(cluster):
+    c = cluster(names=("n1", "n2"))
+    text = (monitored_config(c, action="none", restart=1)
+            + "\n" + app_section(c, "app#1", "standby = true\nrestart = 1\n"))
+    start(c, text)
+    # n2 is passive: its monitor (node-scoped now) starts the standby app there
+    wait_until(lambda: alive(app_pid(c, "n2", "app#1")), RESTART_BUDGET + 5,
+               what="the standby app started on the passive node")
+    assert not alive(app_pid(c, "n2"))  # the others are not
+    pid = kill_app(c, "n2", "app#1")
+    wait_until(lambda: (p := app_pid(c, "n2", "app#1")) != pid and alive(p),
+               RESTART_BUDGET + 5, what="the standby app restarted on n2")
+    records = [r for r in monitor_records(c, "n1") if r["node"] == "n2"]
+    assert any(r["reason"] == "app#1 restart attempt 1 of 1: restarted, up" for r in records)
+    assert c.active_node("svc1", "n2") == "n1"
