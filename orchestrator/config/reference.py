@@ -33,6 +33,8 @@ def _default(kw: Keyword) -> str:
         value = " ".join(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    elif isinstance(value, float) and 0 < value < 1:  # a sub-second duration: 500ms
+        value = f"{value * 1000:g}ms"
     return f"`{value}`"
 
 
