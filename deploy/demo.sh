@@ -42,6 +42,9 @@ cleanup() {
     done
     "$BIN/python" -m orchestrator.devtools.zookeeper stop --dir "$DEMO/zk" 2>/dev/null || true
     rm -f "$DEMO"/markers/*.up
+    for f in "$DEMO"/markers/worker.*.pid; do   # a worker a killed agent left running
+        [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; rm -f "$f"
+    done
     local left
     left=$(for n in "${!PID[@]}"; do kill -0 "${PID[$n]}" 2>/dev/null && echo "${PID[$n]}"; done || true)
     for k in $keepers; do sleep 0.1; kill -0 "$k" 2>/dev/null && left="$left $k"; done
@@ -126,6 +129,16 @@ cat >"$DEMO/$SVC.conf" <<EOF
 [DEFAULT]
 nodes = n1 n2 n3
 orchestrate = ha
+monitor_schedule = @5s
+monitor_action = switch
+
+[app#worker]
+# a monitored process: killed, the resource monitor starts it again (restart = 1)
+start = sh -c 'setsid sleep 100000 </dev/null >/dev/null 2>&1 & echo \$! > $DEMO/markers/worker.{nodename}.pid'
+stop = sh -c 'kill \$(cat $DEMO/markers/worker.{nodename}.pid) 2>/dev/null; rm -f $DEMO/markers/worker.{nodename}.pid'
+check = sh -c 'p=\$(cat $DEMO/markers/worker.{nodename}.pid) && grep -q "^State:.[^Z]" /proc/\$p/status'
+monitor = true
+restart = 1
 
 [app#0]
 start = touch $DEMO/markers/{nodename}.up
@@ -184,6 +197,19 @@ start_daemon n2
 pause 3
 grep -E "the fence keeper fenced agent" "$DEMO/n2.log" | tail -1
 nodemgr n2 status
+
+say "a monitored app dies on $now: the resource monitor restarts it there (monitor_schedule @5s)"
+old_pid=$(cat "$DEMO/markers/worker.$now.pid")
+kill -KILL "$old_pid"
+echo "killed the worker process $old_pid on $now"
+for _ in $(seq 100); do
+    new_pid=$(cat "$DEMO/markers/worker.$now.pid" 2>/dev/null || true)
+    [ -n "$new_pid" ] && [ "$new_pid" != "$old_pid" ] && grep -q "^State:.[^Z]" "/proc/$new_pid/status" 2>/dev/null && break
+    sleep 0.2
+done
+echo "worker running again on $now as pid $new_pid"
+grep -E "app#worker" "$DEMO/$now.log" | grep -iE "restart|down" | tail -2
+svcmgr "$now" -s "$SVC" print status
 
 say "tasks keep running on the new active node: waiting ${WAIT}s"
 pause "$WAIT"
