@@ -16,19 +16,17 @@ import pytest
 from orchestrator.coordination import (
     AccessDenied,
     ClaimConflict,
-    ClaimRequest,
     ConnectionState,
     CoordinationError,
     Coordinator,
     FencedOut,
     InvalidName,
-    LeaseHeld,
     NotConnected,
-    NotLeaseHolder,
     ServiceSnapshot,
 )
 from orchestrator.devtools.tcpproxy import TcpProxy
 from orchestrator.devtools.zookeeper import start_server
+from tests.store_contract import CONTRACT
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER, SECRET, TIMEOUT = "demo", "s3cret", 2.0
@@ -137,37 +135,6 @@ def test_membership_configs_and_watches(make_coord: MakeCoord) -> None:
 # ----------------------------------------------------------------------------- leases
 
 
-def test_lease_is_exclusive_and_epochs_increase(make_coord: MakeCoord) -> None:
-    a, b = make_coord("n1"), make_coord("n2")
-    lease = a.acquire_lease("web")
-    assert (lease.node, lease.svc) == ("n1", "web")
-    assert a.acquire_lease("web") == lease  # idempotent for the holder's session
-    with pytest.raises(LeaseHeld) as held:
-        b.acquire_lease("web")
-    assert held.value.holder == lease
-    assert b.lease_holder("web") == lease and a.holds_lease(lease) and not b.holds_lease(lease)
-    assert not b.release_lease("web")  # not b's to release
-    assert a.lease_holder("web") == lease
-
-    epochs = [lease.epoch]
-    for holder in (b, a, b):
-        for other in (a, b):
-            other.release_lease("web")
-        epochs.append(holder.acquire_lease("web").epoch)
-    assert epochs == sorted(set(epochs)), epochs  # strictly increasing across holders
-
-
-def test_lease_vanishes_when_holder_closes(make_coord: MakeCoord) -> None:
-    a, b = make_coord("n1"), make_coord("n2")
-    gone = threading.Event()
-    lease = a.acquire_lease("web")
-    b.watch_lease("web", lambda holder: holder is None and gone.set())
-    a.close()
-    assert gone.wait(2)
-    assert b.lease_holder("web") is None
-    assert b.acquire_lease("web").epoch == lease.epoch + 1
-
-
 def test_lease_of_a_sigkilled_holder_goes_within_the_session_timeout(
     make_coord: MakeCoord, zk_chroot: str
 ) -> None:
@@ -228,67 +195,6 @@ def test_claim_is_exactly_once_under_a_race(make_coord: MakeCoord) -> None:
         assert len(won[slot]) == 1, (slot, won[slot])
         assert conflicts[slot] == won[slot], (slot, conflicts[slot])  # loser sees the winner
     assert len(coords[0].claims("web", "task#0")) == len(slots)
-
-
-def test_claims_under_lease_fence_non_holders_and_stale_epochs(make_coord: MakeCoord) -> None:
-    a, b = make_coord("n1"), make_coord("n2")
-    lease_a = a.acquire_lease("web")
-    claim = a.claim_run("web", "task#0", "s1", lease_a, payload={"origin": "scheduler"})
-    assert (claim.node, claim.epoch, claim.payload) == (
-        "n1",
-        lease_a.epoch,
-        {"origin": "scheduler"},
-    )
-    assert b.get_claim("web", "task#0", "s1") == claim
-
-    with pytest.raises(NotLeaseHolder):  # someone else's lease object
-        b.claim_run("web", "task#0", "s2", lease_a)
-
-    a.release_lease("web")
-    with pytest.raises(NotLeaseHolder) as lost:  # released, nobody took it over
-        a.claim_run("web", "task#0", "s2", lease_a)
-    assert not isinstance(lost.value, FencedOut)
-
-    lease_b = b.acquire_lease("web")
-    with pytest.raises(FencedOut) as fenced:  # replaced: stale epoch
-        a.claim_run("web", "task#0", "s2", lease_a)
-    assert fenced.value.current_epoch == lease_b.epoch
-    with pytest.raises(FencedOut):
-        a.set_job_state("web", "task#0", {"last_run": "x"}, lease=lease_a)
-    assert b.get_claim("web", "task#0", "s2") is None  # the refused claim left nothing
-
-    b.claim_run("web", "task#0", "s2", lease_b)
-    with pytest.raises(ClaimConflict):
-        b.claim_run("web", "task#0", "s2", lease_b)
-
-
-def test_node_scoped_claims_prune_state_and_run_records(make_coord: MakeCoord) -> None:
-    a, b = make_coord("n1"), make_coord("n2")
-    # Node-scoped: each node may claim the same slot once for itself.
-    a.claim_run("web", "check", "s1", None, node_scoped=True)
-    b.claim_run("web", "check", "s1", None, node_scoped=True)
-    with pytest.raises(ClaimConflict):
-        a.claim_run("web", "check", "s1", None, node_scoped=True)
-    assert a.get_claim("web", "check", "s1", node="n2").node == "n2"  # type: ignore[union-attr]
-
-    for i in range(6):
-        a.claim_run("web", "task#0", f"s{i}", None)
-    assert a.prune_claims("web", "task#0", keep=2) == 4
-    assert [c.slot for c in a.claims("web", "task#0")] == ["s4", "s5"]
-
-    assert a.get_job_state("web", "task#0") is None
-    a.set_job_state("web", "task#0", {"last_run": "t1"})
-    b.set_job_state("web", "task#0", {"last_run": "t2"})
-    a.set_job_state("web", "check", {"last_run": "n1"}, node="n1")
-    assert a.get_job_state("web", "task#0") == {"last_run": "t2"}
-    assert b.get_job_state("web", "check", node="n1") == {"last_run": "n1"}
-
-    for i in range(5):
-        a.append_run_record("web", "task#0", {"run_id": f"t{i}"}, keep=3)
-        b.append_run_record("web", "check", {"run_id": f"c{i}"}, keep=3)
-    assert [r["run_id"] for r in a.run_records("web", "task#0")] == ["t2", "t3", "t4"]
-    assert [r["run_id"] for r in b.run_records("web")] == ["t2", "c2", "t3", "c3", "t4", "c4"]
-    assert a.run_records("nosuch") == []
 
 
 # ----------------------------------------------------------------------------- failures
@@ -435,30 +341,6 @@ def test_paths_deleted_by_another_node_are_made_again(make_coord: MakeCoord) -> 
     assert [c.slot for c in b.claims("web", "task#0")] == ["s2"]
 
 
-def test_claim_runs_settles_each_claim_like_claim_run(make_coord: MakeCoord) -> None:
-    """One batch: a fresh slot, a taken slot, a stale lease, a node-scoped slot and a
-    service without a lease at all; each outcome is claim_run's, in the request order."""
-    a, b = make_coord("n1"), make_coord("n2")
-    stale = a.acquire_lease("db")
-    a.release_lease("db")
-    b.acquire_lease("db")  # a's lease on db is now stale (fenced out)
-    web = a.acquire_lease("web")
-    a.claim_run("web", "task#0", "s1", web)
-    outcomes = a.claim_runs([
-        ClaimRequest("web", "task#0", "s2", web),
-        ClaimRequest("web", "task#0", "s1", web),
-        ClaimRequest("db", "task#0", "s1", stale),
-        ClaimRequest("web", "check", "s1", None, node_scoped=True, payload={"k": 1}),
-        ClaimRequest("web", "task#1", "s1", web, payload={"run_at": "x"}),
-    ])
-    assert [type(o).__name__ for o in outcomes] == [
-        "Claim", "ClaimConflict", "FencedOut", "Claim", "Claim"]
-    assert outcomes[1].existing.slot == "s1"  # type: ignore[union-attr]
-    assert b.get_claim("web", "check", "s1", node="n1").payload == {"k": 1}  # type: ignore[union-attr]
-    assert b.get_claim("db", "task#0", "s1") is None  # the fenced claim left nothing
-    assert [c.slot for c in b.claims("web", "task#0")] == ["s1", "s2"]
-
-
 def test_service_snapshot_reads_the_four_documents_together(make_coord: MakeCoord) -> None:
     a, b = make_coord("n1"), make_coord("n2")
     assert b.service_snapshot("web") == ServiceSnapshot("web", None, None, {}, 0)
@@ -472,3 +354,9 @@ def test_service_snapshot_reads_the_four_documents_together(make_coord: MakeCoor
         b.get_service_config("web"), b.lease_holder("web"), b.get_target("web"),
         b.current_epoch("web"))
     assert a.claim_runs([]) == []
+
+
+@pytest.mark.parametrize("check", CONTRACT, ids=lambda f: f.__name__)
+def test_the_store_contract(check, make_coord: MakeCoord) -> None:
+    """Leases, epochs, claims, state and records (tests/store_contract.py), on ZooKeeper."""
+    check(make_coord("n1"), make_coord("n2"))

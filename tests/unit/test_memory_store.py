@@ -21,10 +21,10 @@ from orchestrator.coordination import (
     MemoryCluster,
     MemoryStore,
     NotConnected,
-    NotLeaseHolder,
     OutcomeUnknown,
     ServiceSnapshot,
 )
+from tests.store_contract import CONTRACT
 
 
 @pytest.fixture
@@ -111,36 +111,6 @@ def test_membership_comes_back_with_a_new_session(a: MemoryStore, b: MemoryStore
 # ----------------------------------------------------------------------------- leases
 
 
-def test_lease_is_exclusive_and_epochs_increase(a: MemoryStore, b: MemoryStore) -> None:
-    lease = a.acquire_lease("web")
-    assert (lease.node, lease.svc) == ("n1", "web")
-    assert a.acquire_lease("web") == lease  # idempotent for the holder's session
-    with pytest.raises(LeaseHeld) as held:
-        b.acquire_lease("web")
-    assert held.value.holder == lease
-    assert b.lease_holder("web") == lease and a.holds_lease(lease) and not b.holds_lease(lease)
-    assert not b.release_lease("web")  # not b's to release
-    assert a.lease_holder("web") == lease
-
-    epochs = [lease.epoch]
-    for holder in (b, a, b):
-        for other in (a, b):
-            other.release_lease("web")
-        epochs.append(holder.acquire_lease("web").epoch)
-    assert epochs == sorted(set(epochs)), epochs  # strictly increasing across holders
-    assert b.current_epoch("web") == epochs[-1] and b.current_epoch("never") == 0
-
-
-def test_lease_vanishes_when_holder_closes(a: MemoryStore, b: MemoryStore) -> None:
-    gone = threading.Event()
-    lease = a.acquire_lease("web")
-    b.watch_lease("web", lambda holder: holder is None and gone.set())
-    a.close()
-    assert gone.is_set()
-    assert b.lease_holder("web") is None
-    assert b.acquire_lease("web").epoch == lease.epoch + 1
-
-
 def test_another_session_of_the_same_node_does_not_hold_its_lease(cluster: MemoryCluster
                                                                   ) -> None:
     old, new = MemoryStore("n1", cluster), MemoryStore("n1", cluster)
@@ -187,84 +157,6 @@ def test_claim_is_exactly_once_among_nodes(a: MemoryStore, b: MemoryStore) -> No
             second.claim_run("web", "task#0", slot, None)
         assert lost.value.existing == won  # the loser sees the winner
     assert [c.slot for c in a.claims("web", "task#0")] == slots
-
-
-def test_claims_under_lease_fence_non_holders_and_stale_epochs(a: MemoryStore, b: MemoryStore
-                                                              ) -> None:
-    lease_a = a.acquire_lease("web")
-    claim = a.claim_run("web", "task#0", "s1", lease_a, payload={"origin": "scheduler"})
-    assert (claim.node, claim.epoch, claim.payload) == ("n1", lease_a.epoch,
-                                                        {"origin": "scheduler"})
-    assert b.get_claim("web", "task#0", "s1") == claim
-
-    with pytest.raises(NotLeaseHolder):  # someone else's lease object
-        b.claim_run("web", "task#0", "s2", lease_a)
-
-    a.release_lease("web")
-    with pytest.raises(NotLeaseHolder) as lost:  # released, nobody took it over
-        a.claim_run("web", "task#0", "s2", lease_a)
-    assert not isinstance(lost.value, FencedOut)
-
-    lease_b = b.acquire_lease("web")
-    with pytest.raises(FencedOut) as fenced:  # replaced: stale epoch
-        a.claim_run("web", "task#0", "s2", lease_a)
-    assert fenced.value.current_epoch == lease_b.epoch
-    with pytest.raises(FencedOut):
-        a.set_job_state("web", "task#0", {"last_run": "x"}, lease=lease_a)
-    assert b.get_claim("web", "task#0", "s2") is None  # the refused claim left nothing
-
-    b.claim_run("web", "task#0", "s2", lease_b)
-    with pytest.raises(ClaimConflict):
-        b.claim_run("web", "task#0", "s2", lease_b)
-
-
-def test_node_scoped_claims_prune_state_and_run_records(a: MemoryStore, b: MemoryStore
-                                                        ) -> None:
-    a.claim_run("web", "check", "s1", None, node_scoped=True)
-    b.claim_run("web", "check", "s1", None, node_scoped=True)
-    with pytest.raises(ClaimConflict):
-        a.claim_run("web", "check", "s1", None, node_scoped=True)
-    assert a.get_claim("web", "check", "s1", node="n2").node == "n2"  # type: ignore[union-attr]
-
-    for i in range(6):
-        a.claim_run("web", "task#0", f"s{i}", None)
-    assert a.prune_claims("web", "task#0", keep=2) == 4
-    assert [c.slot for c in a.claims("web", "task#0")] == ["s4", "s5"]
-
-    assert a.get_job_state("web", "task#0") is None
-    a.set_job_state("web", "task#0", {"last_run": "t1"})
-    b.set_job_state("web", "task#0", {"last_run": "t2"})
-    a.set_job_state("web", "check", {"last_run": "n1"}, node="n1")
-    assert a.get_job_state("web", "task#0") == {"last_run": "t2"}
-    assert b.get_job_state("web", "check", node="n1") == {"last_run": "n1"}
-
-    for i in range(5):
-        a.append_run_record("web", "task#0", {"run_id": f"t{i}"}, keep=3)
-        b.append_run_record("web", "check", {"run_id": f"c{i}"}, keep=3)
-    assert [r["run_id"] for r in a.run_records("web", "task#0")] == ["t2", "t3", "t4"]
-    assert [r["run_id"] for r in b.run_records("web")] == ["t2", "c2", "t3", "c3", "t4", "c4"]
-    assert a.run_records("nosuch") == []
-
-
-def test_claim_runs_settles_each_claim_like_claim_run(a: MemoryStore, b: MemoryStore) -> None:
-    stale = a.acquire_lease("db")
-    a.release_lease("db")
-    b.acquire_lease("db")  # a's lease on db is now stale (fenced out)
-    web = a.acquire_lease("web")
-    a.claim_run("web", "task#0", "s1", web)
-    outcomes = a.claim_runs([
-        ClaimRequest("web", "task#0", "s2", web),
-        ClaimRequest("web", "task#0", "s1", web),
-        ClaimRequest("db", "task#0", "s1", stale),
-        ClaimRequest("web", "check", "s1", None, node_scoped=True, payload={"k": 1}),
-        ClaimRequest("web", "task#1", "s1", web, payload={"run_at": "x"}),
-    ])
-    assert [type(o).__name__ for o in outcomes] == [
-        "Claim", "ClaimConflict", "FencedOut", "Claim", "Claim"]
-    assert outcomes[1].existing.slot == "s1"  # type: ignore[union-attr]
-    assert b.get_claim("web", "check", "s1", node="n1").payload == {"k": 1}  # type: ignore[union-attr]
-    assert b.get_claim("db", "task#0", "s1") is None  # the fenced claim left nothing
-    assert [c.slot for c in b.claims("web", "task#0")] == ["s1", "s2"]
 
 
 def test_a_claim_whose_answer_is_lost_may_have_landed_or_not(a: MemoryStore) -> None:
@@ -397,3 +289,9 @@ def test_a_released_persistent_slot_leaves_no_index_entry(a: MemoryStore) -> Non
     assert path is not None and len(a.node_run_slots("n1")) == 1
     a.release_run_slot(path)
     assert a.node_run_slots("n1") == [] and a.running_runs("web", "task#0") == []
+
+
+@pytest.mark.parametrize("check", CONTRACT, ids=lambda f: f.__name__)
+def test_the_store_contract(check, a: MemoryStore, b: MemoryStore) -> None:
+    """The same contract as ZooKeeper's (tests/store_contract.py), on the memory store."""
+    check(a, b)
