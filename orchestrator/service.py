@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -79,19 +80,31 @@ class LocalState:
             return {}
 
     def update(self, section: str, key: str, value: Any) -> None:
-        data = self.read()
-        data.setdefault(section, {})[key] = value
-        self.write(data)
+        """One read-modify-write, whole against the other threads of this process (the
+        monitor restarting an app while the status job writes its status)."""
+        with _lock_of(self.path):
+            data = self.read()
+            data.setdefault(section, {})[key] = value
+            self.write(data)
 
     def write(self, data: dict[str, Any]) -> None:
         """Replace the whole state atomically (a reader never sees half a file)."""
-        tmp = self.path.with_suffix(".tmp")
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             tmp.write_text(json.dumps(data, sort_keys=True))
         except FileNotFoundError:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_text(json.dumps(data, sort_keys=True))
         os.replace(tmp, self.path)
+
+
+_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _lock_of(path: Path) -> threading.Lock:
+    with _LOCKS_LOCK:
+        return _LOCKS.setdefault(path, threading.Lock())
 
 
 def service_names(node: NodeConfig) -> list[str]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,8 @@ class NodeState:
 
     def __init__(self, node: NodeConfig):
         self.path: Path = node.paths.var / "node" / "scheduler.json"
+        # node jobs end in pooled threads, side by side: each read-modify-write is whole
+        self.lock = threading.Lock()
 
     def read(self) -> dict[str, Any]:
         try:
@@ -64,19 +67,21 @@ class NodeState:
         return self.read().get("result", {}).get(action) or {}
 
     def set_last(self, action: str, when: datetime) -> None:
-        data = self.read()
-        data.setdefault("last", {})[action] = when.isoformat()
-        self._write(data)
+        with self.lock:
+            data = self.read()
+            data.setdefault("last", {})[action] = when.isoformat()
+            self._write(data)
 
     def save(self, record: RunRecord) -> None:
         """How the job ended; a run (not a missed slot) is its last run too, both at once."""
-        data = self.read()
-        if record.status != RunStatus.MISSED and record.started_at is not None:
-            data.setdefault("last", {})[record.rid] = record.started_at.isoformat()
-        data.setdefault("result", {})[record.rid] = {
-            "status": str(record.status), "reason": record.reason,
-            "at": datetime.now(UTC).isoformat()}
-        self._write(data)
+        with self.lock:
+            data = self.read()
+            if record.status != RunStatus.MISSED and record.started_at is not None:
+                data.setdefault("last", {})[record.rid] = record.started_at.isoformat()
+            data.setdefault("result", {})[record.rid] = {
+                "status": str(record.status), "reason": record.reason,
+                "at": datetime.now(UTC).isoformat()}
+            self._write(data)
 
     def _write(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
