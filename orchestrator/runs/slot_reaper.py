@@ -83,6 +83,26 @@ def _why_free(doc: dict[str, Any] | None) -> str | None:
     if process_alive(doc.get("pid"), doc.get("pid_started")) \
             or process_alive(command, extra.get("command_started")):
         return None
+    if command is None and _run_process(doc.get("run_id")):
+        # its runner died between starting the command and noting its pid in the slot:
+        # the command still runs (found by the run id every command of a run carries)
+        return None
     gone = f"pid {doc.get('pid')}" + (f", command pid {command}" if command else "")
     return (f"run {doc.get('run_id')} of {doc.get('service')}/{doc.get('rid')}: the processes "
             f"running it ({gone}) are gone, so its max_parallel slot is free again")
+
+
+def _run_process(run_id: str | None) -> int | None:
+    """A live process of run ``run_id`` (ORCHESTRATOR_RUN_ID in its environment), or None."""
+    import psutil
+
+    if not run_id:
+        return None
+    for proc in psutil.process_iter():
+        try:
+            if (proc.environ().get("ORCHESTRATOR_RUN_ID") == run_id
+                    and proc.status() != psutil.STATUS_ZOMBIE):
+                return proc.pid
+        except psutil.Error:
+            continue
+    return None
