@@ -37,6 +37,23 @@ def _alive(proc: psutil.Process) -> bool:
         return False
 
 
+def processes_with_env(var: str, value: str) -> list[psutil.Process]:
+    """Live processes (not this one, not zombies) whose environment has ``var=value``: how a
+    run's processes are found when their parent or group no longer leads to them."""
+    import psutil
+
+    me, found = os.getpid(), []
+    for proc in psutil.process_iter():
+        if proc.pid == me:
+            continue
+        try:
+            if proc.environ().get(var) == value and _alive(proc):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
 class ProcessTree:
     """The processes of one run: the group led by ``pid`` plus remembered descendants.
 
@@ -63,15 +80,9 @@ class ProcessTree:
             except psutil.Error:
                 pass
         if self.run_token is not None:
-            me = os.getpid()
-            for proc in psutil.process_iter():
-                if proc.pid in (me, self.pid) or proc.pid in found:
-                    continue
-                try:
-                    if proc.environ().get(RUN_TOKEN_VAR) == self.run_token:
-                        found[proc.pid] = proc
-                except psutil.Error:
-                    continue
+            for proc in processes_with_env(RUN_TOKEN_VAR, self.run_token):
+                if proc.pid != self.pid:
+                    found.setdefault(proc.pid, proc)
         for pid, proc in self._known.items():
             found.setdefault(pid, proc)
         self._known = {pid: proc for pid, proc in found.items() if _alive(proc)}

@@ -84,9 +84,8 @@ def _ended_as(base: Any, record: RunRecord) -> str:
 
 def _processes_of(task: GuardedTask) -> Any:
     """The task's process tree; found by its run id when the agent never told us its pid."""
-    import psutil
 
-    from orchestrator.execution.tree import ProcessTree
+    from orchestrator.execution.tree import ProcessTree, processes_with_env
 
     pid = task.pid
     if pid is not None and task.started is not None and not _same_process(pid, task.started):
@@ -94,13 +93,8 @@ def _processes_of(task: GuardedTask) -> Any:
         # processes, found by its run token, are signalled
         return _TokenProcesses(task.token) if task.token else None
     if pid is None:
-        for proc in psutil.process_iter():
-            try:
-                if proc.environ().get("ORCHESTRATOR_RUN_ID") == task.run_id:
-                    pid = proc.pid
-                    break
-            except psutil.Error:
-                continue
+        found = processes_with_env("ORCHESTRATOR_RUN_ID", task.run_id)
+        pid = found[0].pid if found else None
     return ProcessTree(pid, task.token) if pid is not None else None
 
 
@@ -114,18 +108,10 @@ class _TokenProcesses:
         self.token = token
 
     def _procs(self) -> list[Any]:
-        import psutil
-
         from orchestrator.execution.environment import RUN_TOKEN_VAR
+        from orchestrator.execution.tree import processes_with_env
 
-        found = []
-        for proc in psutil.process_iter():
-            try:
-                if proc.environ().get(RUN_TOKEN_VAR) == self.token:
-                    found.append(proc)
-            except psutil.Error:
-                continue
-        return found
+        return processes_with_env(RUN_TOKEN_VAR, self.token)
 
     def signal(self, sig: int) -> None:
         import psutil

@@ -92,17 +92,8 @@ def _why_free(doc: dict[str, Any] | None) -> str | None:
             f"running it ({gone}) are gone, so its max_parallel slot is free again")
 
 
-def _run_process(run_id: str | None) -> int | None:
-    """A live process of run ``run_id`` (ORCHESTRATOR_RUN_ID in its environment), or None."""
-    import psutil
+def _run_process(run_id: str | None) -> bool:
+    """Does a process of run ``run_id`` (ORCHESTRATOR_RUN_ID in its environment) live?"""
+    from orchestrator.execution.tree import processes_with_env
 
-    if not run_id:
-        return None
-    for proc in psutil.process_iter():
-        try:
-            if (proc.environ().get("ORCHESTRATOR_RUN_ID") == run_id
-                    and proc.status() != psutil.STATUS_ZOMBIE):
-                return proc.pid
-        except psutil.Error:
-            continue
-    return None
+    return bool(run_id) and bool(processes_with_env("ORCHESTRATOR_RUN_ID", run_id))
