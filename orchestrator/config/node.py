@@ -10,7 +10,8 @@ from typing import Any
 from orchestrator.config import types as t
 from orchestrator.config.errors import ConfigError, ConfigProblem
 from orchestrator.config.ini import IniSection, parse_ini
-from orchestrator.config.keywords import NODE_SECTIONS, Keyword, keywords_of
+from orchestrator.config.keyword import Keyword
+from orchestrator.config.keywords import NODE_SECTIONS, keywords_of
 from orchestrator.config.service import _Resolver
 from orchestrator.paths import NodePaths, default_hostname
 

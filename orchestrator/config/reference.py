@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.config.keywords import Keyword, all_keywords
+from orchestrator.config.keyword import Keyword
+from orchestrator.config.keywords import all_keywords
 
 _TITLES = {
     "DEFAULT": "Service `[DEFAULT]`",

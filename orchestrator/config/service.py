@@ -17,7 +17,8 @@ from typing import Any
 
 from orchestrator.config.errors import ConfigError, ConfigProblem
 from orchestrator.config.ini import IniSection, parse_ini
-from orchestrator.config.keywords import RESOURCE_DRIVERS, Keyword, keywords_of
+from orchestrator.config.keyword import Keyword
+from orchestrator.config.keywords import RESOURCE_DRIVERS, aliases_of, keywords_of
 
 _SECTION_NAME = re.compile(r"^(?P<driver>[a-z]+)#(?P<id>[A-Za-z0-9_.-]+)$")
 _SVCNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$", re.IGNORECASE)
@@ -117,7 +118,8 @@ class _Resolver:
         # nodes first: @nodes scoping depends on it
         self.node_list = self.raw_list(default_section, "nodes") or (self.nodename,)
         self.drpnode_list = self.raw_list(default_section, "drpnodes")
-        defaults = self.resolve_section(default_section, keywords_of("DEFAULT"))
+        defaults = self.resolve_section(default_section, keywords_of("DEFAULT"),
+                                        aliases_of("DEFAULT"))
         if defaults.get("nodes") is None:
             defaults["nodes"] = (self.nodename,)
         resources: dict[str, ResourceConfig] = {}
@@ -136,7 +138,7 @@ class _Resolver:
                              f"unknown resource driver {driver!r}; supported: "
                              f"{', '.join(RESOURCE_DRIVERS)}")
                 continue
-            values = self.resolve_section(section, keywords_of(driver))
+            values = self.resolve_section(section, keywords_of(driver), aliases_of(driver))
             resources[sname] = ResourceConfig(sname, driver, MappingProxyType(values),
                                               MappingProxyType(dict(section.lines)))
         for rc in resources.values():
@@ -147,10 +149,16 @@ class _Resolver:
                                  f"no resource {req.rid} in this service")
         return MappingProxyType(defaults), MappingProxyType(self.env), MappingProxyType(resources)
 
-    def resolve_section(self, section: IniSection, table: dict[str, Keyword]) -> dict[str, Any]:
+    def resolve_section(self, section: IniSection, table: dict[str, Keyword],
+                        aliases: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Typed values of a section's keywords; an alias (v2's name) counts as its keyword,
+        and where both are set the keyword's own name wins."""
         chosen: dict[str, tuple[int, str, str]] = {}  # keyword -> (precedence, raw key, value)
+        aliases = aliases or {}
         for raw_key, raw_value in section.options.items():
             keyword, _, scope = raw_key.partition("@")
+            is_alias = keyword in aliases
+            keyword = aliases.get(keyword, keyword)
             if keyword not in table:
                 self.problem(section, raw_key, raw_value, self.unknown(keyword, table))
                 continue
@@ -172,6 +180,7 @@ class _Resolver:
             precedence = self.precedence(scope)
             if precedence is None:
                 continue
+            precedence = precedence * 2 + (0 if is_alias else 1)
             if keyword not in chosen or precedence > chosen[keyword][0]:
                 chosen[keyword] = (precedence, raw_key, converted)
         values = {name: kw.default for name, kw in table.items()}

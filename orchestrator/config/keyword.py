@@ -1,0 +1,72 @@
+"""One configuration keyword, and the keywords many resource drivers share.
+
+A keyword is one row: its name (and OpenSVC's other names for it), its section kind, how a
+value converts, its default and its documentation. The tables in ``config/tables/`` hold
+the rows, one module per section kind; ``config/keywords`` gathers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.config import types as t
+
+
+@dataclass(frozen=True)
+class Keyword:
+    name: str
+    section: str
+    convert: Callable[[str], Any]
+    default: Any
+    doc: str
+    scopable: bool = True
+    required: bool = False
+    # why a valid value is refused (not supported yet, nothing to do here), or None: accepted
+    refuse: Callable[[Any], str | None] | None = None
+    aliases: tuple[str, ...] = ()  # other names OpenSVC gives it (v2's, deprecated ones)
+
+    @property
+    def type_name(self) -> str:
+        return t.type_name(self.convert)
+
+
+def kw(section: str, name: str, convert: Callable[[str], Any], default: Any, doc: str,
+       **extra: Any) -> Keyword:
+    """A row of a keyword table."""
+    return Keyword(name, section, convert, default, doc, **extra)
+
+
+def common_rows(section: str, rows: list[tuple[str, Callable[[str], Any], Any, str]]
+                ) -> list[Keyword]:
+    """Shared keywords (RESOURCE_COMMON, EXECUTION_COMMON) as rows of ``section``."""
+    return [kw(section, n, c, d, doc) for n, c, d, doc in rows]
+
+
+RESOURCE_COMMON = [
+    ("tags", t.to_list, (), "Tags for selection with --tags (`a,b` or, `a+b` and)."),
+    ("subset", t.to_string, None, "Subset name for selection with --subsets."),
+    ("disable", t.to_bool, False, "Exclude the resource from actions, status and scheduling."),
+    ("optional", t.to_bool, False,
+     "A failure of this resource does not fail the action, and its status does not count in avail."),
+    ("monitor", t.to_bool, False,
+     "Monitored: when it is down and its restarts are spent, DEFAULT.monitor_action runs "
+     "(resource_monitor job)."),
+    ("restart", t.to_int, 0,
+     "Restart attempts when the resource is seen down, stdby down or warn (monitored or not); "
+     "the count resets when it is seen up. Only drivers started with the service (app) can "
+     "be restarted."),
+    ("restart_delay", t.to_duration, 0.5, "Minimum delay between two restart attempts."),
+]
+
+EXECUTION_COMMON = [
+    ("user", t.to_string, None, "Run as this user (name or uid); only root can impersonate."),
+    ("group", t.to_string, None, "Run with this group (name or gid); default: the user's primary group."),
+    ("cwd", t.to_string, None, "Working directory of the command."),
+    ("umask", t.to_umask, None, "Umask of the command, octal (022)."),
+    ("environment", t.to_environment, {}, "Extra environment, shlex list of VAR=value."),
+]
+
+LIMITS = ["as", "core", "cpu", "data", "fsize", "memlock", "nofile", "nproc", "rss", "stack",
+           "vmem"]

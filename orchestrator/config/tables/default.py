@@ -1,0 +1,81 @@
+"""Keywords of a service's ``[DEFAULT]`` section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.config import types as t
+from orchestrator.config.keyword import Keyword
+from orchestrator.config.keyword import kw as _kw
+
+
+def _refuse_flex(value: Any) -> str | None:
+    if value == "flex":
+        return ("not supported yet: only topology = failover is implemented (one active "
+                "instance); flex would be accepted and then run as failover")
+    return None
+
+
+MONITOR_ACTIONS = ("none", "freezestop", "switch", "reboot", "crash")
+
+
+def _monitor_actions(text: str) -> tuple[str, ...]:
+    """``monitor_action``: one action, or a list whose next entries are fallbacks (OpenSVC:
+    ``freezestop reboot`` reboots when the stop fails)."""
+    words = t.to_list(text)
+    if not words:
+        raise ValueError(f"expected one or more of: {', '.join(MONITOR_ACTIONS)}")
+    for word in words:
+        if word not in MONITOR_ACTIONS:
+            raise ValueError(f"{word!r}: expected one or more of: {', '.join(MONITOR_ACTIONS)}")
+    return words
+
+
+_monitor_actions.choices = MONITOR_ACTIONS  # type: ignore[attr-defined]
+
+
+ROWS: list[Keyword] = [
+    _kw("DEFAULT", "nodes", t.to_list, None,
+        "Ordered list of nodes the service runs on. Default: this node.", scopable=False),
+    _kw("DEFAULT", "drpnodes", t.to_list, (), "Disaster-recovery nodes (kept for compatibility).",
+        scopable=False),
+    _kw("DEFAULT", "topology", t.choice("failover", "flex"), "failover",
+        "failover: active on one node at a time. flex (active on several) is refused: not "
+        "supported yet.", scopable=False, refuse=_refuse_flex),
+    _kw("DEFAULT", "orchestrate", t.choice("no", "start", "ha"), "no",
+        "no: manual only; start: start on the placement leader; ha: also fail over automatically."),
+    _kw("DEFAULT", "placement", t.choice("nodes order", "load avg"), "nodes order",
+        "How the active node is chosen: left-most healthy node, or lowest load average."),
+    _kw("DEFAULT", "tz", t.to_timezone, None,
+        "IANA time zone of the service's schedules. Default: the node's local zone."),
+    _kw("DEFAULT", "run_schedule", t.to_schedule, None,
+        "Default schedule of tasks that have no schedule of their own. Default: never."),
+    _kw("DEFAULT", "status_schedule", t.to_schedule, "@10",
+        "Schedule of the status evaluation and push job (status)."),
+    _kw("DEFAULT", "comp_schedule", t.to_schedule, "~00:00-06:00",
+        "Schedule of the compliance run (compliance_auto)."),
+    _kw("DEFAULT", "resinfo_schedule", t.to_schedule, "@60",
+        "Schedule of the resource information push (push_resinfo)."),
+    _kw("DEFAULT", "config_schedule", t.to_schedule, "@60",
+        "Schedule of the configuration push (push_config)."),
+    _kw("DEFAULT", "sync_schedule", t.to_schedule, "04:00-06:00@121",
+        "Default schedule of sync resources (sync_all)."),
+    _kw("DEFAULT", "monitor_action", _monitor_actions, ("none",),
+        "What to do when a monitored resource is down and its restarts are spent: none "
+        "(report), freezestop (freeze, then stop), switch (mark this node failed, stop: the "
+        "next candidate takes the service), reboot, crash (refused unless "
+        "[node] allow_monitor_reboot). A second word is a fallback, run when the stop of "
+        "the first fails (freezestop reboot)."),
+    _kw("DEFAULT", "pre_monitor_action", t.to_string, None,
+        "Command run before the monitor_action (60 s timeout); its failure is logged only."),
+    _kw("DEFAULT", "monitor_schedule", t.to_schedule, "@1m",
+        "Schedule of the resource monitor (resource_monitor), which restarts failed "
+        "resources and runs the monitor_action."),
+    _kw("DEFAULT", "comp_modules", t.to_list, (),
+        "Compliance modules to run. Default: every module in the modules directory."),
+    _kw("DEFAULT", "comp_autofix", t.to_bool, False, "compliance_auto runs fix instead of check."),
+    _kw("DEFAULT", "misfire", t.choice("once", "skip"), "once",
+        "Default policy for runs missed while nothing could run the job."),
+    _kw("DEFAULT", "misfire_grace", t.to_duration, None,
+        "Default lateness after which a due run counts as missed."),
+]

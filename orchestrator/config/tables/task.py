@@ -1,0 +1,57 @@
+"""Keywords of ``[task#N]`` sections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.config import types as t
+from orchestrator.config.keyword import EXECUTION_COMMON, LIMITS, RESOURCE_COMMON, Keyword
+from orchestrator.config.keyword import kw as _kw
+
+
+def _refuse_snooze(value: Any) -> str | None:
+    if value:
+        return ("not supported: snooze silences collector alerts during the run, and this "
+                "collector raises no alerts; remove it or set 0")
+    return None
+
+
+ROWS: list[Keyword] = [
+    _kw("task", "command", t.to_string, None,
+        "The command. With |, && or ; it runs through /bin/sh -c; otherwise split shell-style "
+        "and executed directly.", required=True),
+    *[_kw("task", n, c, d, doc) for n, c, d, doc in EXECUTION_COMMON],
+    *[_kw("task", f"limit_{n}", t.to_int, None, f"RLIMIT_{n.upper()} of the command.")
+      for n in LIMITS],
+    _kw("task", "schedule", t.to_schedule, None,
+        "When the daemon runs it (window, cron or anacron). Default: DEFAULT.run_schedule, "
+        "else never. Empty or @0 = never."),
+    _kw("task", "run_requires", t.to_requirements, (),
+        "rid(state,state) ...: run only when these resources are in these states "
+        "(no states = up,stdby up)."),
+    _kw("task", "confirmation", t.to_bool, False,
+        "Ask for confirmation before a manual run; such tasks are never scheduled."),
+    _kw("task", "timeout", t.to_duration, None,
+        "SIGTERM the process group after this long, SIGKILL after kill_grace; the run fails."),
+    _kw("task", "kill_grace", t.to_duration, 5.0, "Delay between SIGTERM and SIGKILL."),
+    _kw("task", "max_parallel", t.to_positive_int, 1,
+        "Concurrent runs allowed (manual runs count too); above it the run fails."),
+    _kw("task", "on_error", t.to_string, None, "Command run when the task fails."),
+    _kw("task", "check", t.choice("last_run"), None,
+        "last_run: the task's status is up/down from its last exit code. Unset: n/a."),
+    _kw("task", "snooze", t.to_duration, 0.0,
+        "Refused unless 0. In OpenSVC it snoozes the collector's alerts on the service during "
+        "the run; this collector raises no alerts, so there is nothing to snooze (OpenSVC om3 "
+        "parses it and does nothing either).", refuse=_refuse_snooze),
+    _kw("task", "pre_run", t.to_string, None, "Command run before; its failure is logged only."),
+    _kw("task", "post_run", t.to_string, None, "Command run after; its failure is logged only."),
+    _kw("task", "blocking_pre_run", t.to_string, None, "Command run before; its failure aborts the run."),
+    _kw("task", "blocking_post_run", t.to_string, None,
+        "Command run after; its failure fails the run."),
+    _kw("task", "misfire", t.choice("once", "skip"), None,
+        "once: a run missed while nothing could run it runs once, late; skip: it is recorded as "
+        "missed. Default: DEFAULT.misfire."),
+    _kw("task", "misfire_grace", t.to_duration, None,
+        "How late a due run may still start as if on time. Default: DEFAULT.misfire_grace."),
+    *[_kw("task", n, c, d, doc) for n, c, d, doc in RESOURCE_COMMON],
+]
