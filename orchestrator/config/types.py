@@ -162,6 +162,64 @@ def to_timezone(text: str) -> str:
     return text.strip()
 
 
+_SIZE = re.compile(r"^(\d+(?:[.,]\d+)?) ?([kmgtpe])?(i)?(b)?$", re.IGNORECASE)
+_SIZE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
+
+
+def to_size(text: str) -> int:
+    """OpenSVC's size syntax -> bytes: ``32m``, ``1g``, ``512MiB`` are powers of 1024,
+    ``20MB`` (a B without an i) of 1000; ``4096`` is bytes (om3's sizeconv.FromSize)."""
+    m = _SIZE.match(text.strip())
+    if not m:
+        raise ValueError("expected a size like 100m, 1g, 512MiB or 20MB")
+    number, prefix, binary, byte = m.groups()
+    base = 1000 if byte and not binary else 1024
+    return int(float(number.replace(",", ".")) * base ** _SIZE_POWERS[(prefix or "").lower()])
+
+
+def to_file_mode(text: str) -> int:
+    """Permissions in octal: ``755``, ``0640``, ``1777``."""
+    s = text.strip()
+    if not re.fullmatch(r"(0o?)?[0-7]{1,4}", s):
+        raise ValueError("expected octal permissions like 0755")
+    return int(s.removeprefix("0o"), 8)
+
+
+def to_netmask(text: str) -> int:
+    """A prefix length (``24``, ``64``) or a dotted IPv4 netmask (``255.255.255.0``) -> the
+    prefix length; whether it fits the address family is checked with the address."""
+    s = text.strip()
+    if re.fullmatch(r"\d{1,3}", s) and int(s) <= 128:
+        return int(s)
+    parts = s.split(".")
+    if len(parts) == 4 and all(re.fullmatch(r"\d{1,3}", p) and int(p) < 256 for p in parts):
+        bits = "".join(f"{int(p):08b}" for p in parts)
+        if "01" not in bits:
+            return bits.count("1")
+        raise ValueError("the dotted netmask's bits are not contiguous")
+    raise ValueError("expected a prefix length (24) or a dotted netmask (255.255.255.0)")
+
+
+_HOSTNAME = re.compile(r"(?=.{1,253}\.?$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+                       r"(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?")
+
+
+def to_address_or_hostname(text: str) -> str:
+    """An IPv4/IPv6 address, or a host name resolved when the resource acts."""
+    import ipaddress
+
+    s = text.strip()
+    try:
+        return str(ipaddress.ip_address(s))
+    except ValueError:
+        pass
+    if "/" in s:
+        raise ValueError("expected an address without a prefix length (set it in netmask)")
+    if re.fullmatch(r"[\d.]+", s) or ":" in s or not _HOSTNAME.fullmatch(s):
+        raise ValueError("expected an IP address or a host name")
+    return s
+
+
 TYPE_NAMES: dict[Callable[[str], Any], str] = {
     to_string: "string",
     to_bool: "boolean",
@@ -175,6 +233,10 @@ TYPE_NAMES: dict[Callable[[str], Any], str] = {
     to_requirements: "requirements",
     to_schedule: "schedule",
     to_timezone: "time zone",
+    to_size: "size",
+    to_file_mode: "octal mode",
+    to_netmask: "netmask",
+    to_address_or_hostname: "address or host name",
 }
 
 
