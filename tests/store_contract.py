@@ -132,10 +132,39 @@ def node_scoped_claims_prune_state_and_run_records(a: ClusterStore, b: ClusterSt
     assert a.run_records("nosuch") == []
 
 
+def flex_instance_slots_are_leases_of_their_own_that_fence_the_services_claims(
+        a: ClusterStore, b: ClusterStore) -> None:
+    from orchestrator.coordination.layout import slot_lease_name
+
+    s0, s1 = slot_lease_name("web", 0), slot_lease_name("web", 1)
+    lease_a = a.acquire_lease(s0)
+    lease_b = b.acquire_lease(s1)
+    assert (lease_a.svc, lease_a.node, lease_b.node) == (s0, "n1", "n2")
+    with pytest.raises(LeaseHeld):
+        b.acquire_lease(s0)
+    assert a.lease_holder("web") is None  # the failover lease is another znode
+    # per-instance claims: node-scoped under the service, fenced by each node's slot
+    a.claim_run("web", "task#0", "s1", lease_a, node_scoped=True)
+    b.claim_run("web", "task#0", "s1", lease_b, node_scoped=True)
+    with pytest.raises(NotLeaseHolder):
+        a.claim_run("other", "task#0", "s1", lease_a)
+    # n1 gives slot 0 up, n2 takes it: n1's old slot lease is fenced out
+    assert a.release_lease(s0)
+    b.release_lease(s1)
+    taken = b.acquire_lease(s0)
+    assert taken.epoch > lease_a.epoch
+    with pytest.raises((FencedOut, NotLeaseHolder)):
+        a.claim_run("web", "task#0", "s2", lease_a, node_scoped=True)
+    b.claim_run("web", "task#0", "s2", taken)  # once per cluster, under its slot
+    b.delete_service_config("web")  # the purge takes the slots with the service
+    assert a.lease_holder(s0) is None and a.current_epoch(s0) == 0
+
+
 CONTRACT: list[Callable[[ClusterStore, ClusterStore], None]] = [
     lease_is_exclusive_and_epochs_increase,
     lease_vanishes_when_holder_closes,
     claims_under_lease_fence_non_holders_and_stale_epochs,
     claim_runs_settles_each_claim_like_claim_run,
     node_scoped_claims_prune_state_and_run_records,
+    flex_instance_slots_are_leases_of_their_own_that_fence_the_services_claims,
 ]

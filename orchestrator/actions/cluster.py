@@ -86,11 +86,34 @@ def _up_on(coord: ClusterStore, svc: str, node: str) -> str | None:
     return None
 
 
+def flex_counts(cfg: Any) -> Any:
+    """The flex counts of a flex service's config, or None for a failover one."""
+    from orchestrator.daemon.flex import FlexCounts
+
+    if cfg.defaults["topology"] != "flex":
+        return None
+    return FlexCounts.of(cfg.defaults, cfg.nodes)
+
+
+def flex_instances(coord: ClusterStore, svc: str, counts: Any) -> list[str]:
+    """The nodes holding one of a flex service's instance slots with their instance
+    started, in slot order."""
+    from orchestrator.daemon.decisions import slot_leases
+
+    instances = coord.instances(svc)
+    held = slot_leases(coord, svc, max(counts.max, counts.target))
+    return [lease.node for _, lease in sorted(held.items())
+            if instances.get(lease.node, {}).get("started")]
+
+
 def switch(node: NodeConfig, svc: str, to: str, timeout: float = DEFAULT_WAIT,
            action: str = "switch") -> int:
     """Relocate the active instance to ``to``; return when it is up there or failed."""
     with connect(node) as coord:
         cfg = _config(coord, svc, node)
+        if flex_counts(cfg) is not None:
+            raise UsageError(f"cannot {action} {svc}: it is a flex service, active on "
+                             "flex_target nodes at once (use start or stop)")
         if to not in cfg.nodes:
             raise UsageError(f"cannot {action} {svc} to {to!r}: not one of its nodes "
                              f"({' '.join(cfg.nodes)})")
@@ -104,9 +127,36 @@ def switch(node: NodeConfig, svc: str, to: str, timeout: float = DEFAULT_WAIT,
         return code
 
 
+def startflex_counts(node: NodeConfig, coord: ClusterStore, svc: str, cfg: Any,
+               timeout: float) -> int:
+    """Start a flex service: the agents fill flex_target instance slots (orchestrate = no:
+    an instance on this node only); return when that many instances are up."""
+    counts = flex_counts(cfg)
+    here = node.nodename if cfg.defaults["orchestrate"] == "no" else None
+    coord.update_target(svc, lambda t: {**t, "state": "started", "node": here, "failed": {}})
+    want = 1 if here else counts.target
+    log.info(f"start of {svc} requested ({want} instance(s))", svc=svc)
+
+    def enough() -> str | None:
+        up = flex_instances(coord, svc, counts)
+        if here:
+            return "ok" if here in up else _up_on_failed(coord, svc, here)
+        return "ok" if len(up) >= want else None
+
+    return _wait(f"start of {svc}", enough, timeout)
+
+
+def _up_on_failed(coord: ClusterStore, svc: str, node: str) -> str | None:
+    failed = (coord.get_target(svc).get("failed") or {}).get(node)
+    return f"{node}: {failed}" if failed else None
+
+
 def start(node: NodeConfig, svc: str, timeout: float = DEFAULT_WAIT) -> int:
     """Start the service, here (the instance on this node), wherever it is not running yet."""
     with connect(node) as coord:
+        cfg = _config(coord, svc, node)
+        if flex_counts(cfg) is not None:
+            return startflex_counts(node, coord, svc, cfg, timeout)
         lease = coord.lease_holder(svc)
     if lease is not None and lease.node != node.nodename:
         raise ActionError(f"{svc} is already active on {lease.node}: use switch or takeover")
@@ -115,12 +165,16 @@ def start(node: NodeConfig, svc: str, timeout: float = DEFAULT_WAIT) -> int:
 
 def stop(node: NodeConfig, svc: str, timeout: float = DEFAULT_WAIT) -> int:
     with connect(node) as coord:
-        _config(coord, svc, node)
+        counts = flex_counts(_config(coord, svc, node))
         coord.update_target(svc, lambda t: {**t, "state": "stopped", "node": None})
 
         def stopped() -> str | None:
+            from orchestrator.daemon.decisions import slot_leases
+
             started = [n for n, i in coord.instances(svc).items() if i.get("started")]
-            return "ok" if coord.lease_holder(svc) is None and not started else None
+            held = slot_leases(coord, svc, counts.max) if counts is not None else {}
+            return ("ok" if coord.lease_holder(svc) is None and not held and not started
+                    else None)
 
         return _wait(f"stop of {svc}", stopped, timeout)
 
@@ -159,6 +213,7 @@ def clear(node: NodeConfig, svc: str) -> int:
 
 def service_status(coord: ClusterStore, svc: str, node: NodeConfig) -> dict[str, Any]:
     """The cluster's view of one service (interface.md keys), readable from any node."""
+    from orchestrator.daemon.flex import flex_avail
     from orchestrator.resources.status import Status, failover_avail
 
     cfg = _config(coord, svc, node)
@@ -176,9 +231,19 @@ def service_status(coord: ClusterStore, svc: str, node: NodeConfig) -> dict[str,
         inst_out[n] = {"avail": doc.get("avail"), "overall": doc.get("overall"),
                        "node_state": "up", "started": bool(doc.get("started")),
                        "updated_at": doc.get("updated_at"), **monitored(doc)}
-    avail = failover_avail(Status(i["avail"]) if i["avail"] in Status._value2member_map_
-                           else Status.UNDEF for i in inst_out.values())
-    active = lease.node if lease else None
+    avails = [Status(i["avail"]) if i["avail"] in Status._value2member_map_
+              else Status.UNDEF for i in inst_out.values()]
+    counts = flex_counts(cfg)
+    flex: dict[str, Any] = {}
+    if counts is None:
+        avail = failover_avail(avails)
+        active = lease.node if lease else None
+    else:  # the primary instance is the one in the lowest slot
+        avail = flex_avail(avails, counts)
+        up = flex_instances(coord, svc, counts)
+        active = up[0] if up else None
+        flex = {"active_nodes": up, "flex": {"min": counts.min, "max": counts.max,
+                                             "target": counts.target}}
     resources = instances.get(active, {}).get("resources", {}) if active else {}
     failed = target.get("failed") or {}
     return {
@@ -188,12 +253,14 @@ def service_status(coord: ClusterStore, svc: str, node: NodeConfig) -> dict[str,
         "frozen": bool(target.get("frozen", False)),
         "active_node": active,
         "epoch": lease.epoch if lease else None,
+        "topology": cfg.defaults["topology"],
         "orchestrate": cfg.defaults["orchestrate"],
         "target": {"state": target.get("state", "started"), "node": target.get("node"),
                    "failed": failed},
         "nodes": list(cfg.nodes),
         "resources": resources,
         "instances": inst_out,
+        **flex,
     }
 
 
@@ -225,7 +292,8 @@ def cluster_status(node: NodeConfig) -> dict[str, Any]:
                                  "instances": {}, "error": str(exc).splitlines()[0]}
                 continue
             services[svc] = {k: data[k] for k in ("avail", "overall", "active_node", "frozen",
-                                                   "epoch", "instances")}
+                                                   "epoch", "instances", "topology",
+                                                   "active_nodes") if k in data}
             known.update(data["nodes"])
     # a node that is down is still a member: listed as down (the nodes of its services)
     members = {n: {"state": "up", **facts} for n, facts in nodes.items()}

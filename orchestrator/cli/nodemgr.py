@@ -121,7 +121,8 @@ def _print_status(result: dict, fmt: str) -> int:
     services = result["services"]
     out = [f"cluster {result['cluster'] or '(standalone)'}"]
     out += [f"node {n}: {info['state']}" for n, info in result["nodes"].items()]
-    out.append(table([(name, s["avail"], s.get("active_node") or "-",
+    out.append(table([(name, s["avail"],
+                       ",".join(s.get("active_nodes") or []) or s.get("active_node") or "-",
                        "frozen" if s.get("frozen") else "", _note(s))
                       for name, s in services.items()],
                      ["SERVICE", "AVAIL", "ACTIVE NODE", "FROZEN", "NOTE"]))

@@ -173,10 +173,21 @@ def _cluster_view(node, svc) -> Iterator[None]:  # noqa: ANN001
     with cluster.connect(node) as coord:
         # its commands outlive svcmgr (their own session): so do their max_parallel slots
         svc.runs = ManualRunStore(coord, svc.name, FileRunStore(svc.var / "runs"))
-        lease = coord.lease_holder(svc.name)
-        svc.clustered, svc.active_node = True, lease.node if lease else None
+        svc.clustered, svc.active_node = True, active_node(coord, svc)
         svc.claims = coord.claims  # print schedule: the last runs the scheduler counts
         yield
+
+
+def active_node(coord, svc) -> str | None:  # noqa: ANN001
+    """The node whose instance runs the service's cluster-wide jobs: the lease holder, or
+    a flex service's started instance in the lowest slot."""
+    if svc.config.defaults["topology"] == "flex":
+        from orchestrator.actions.cluster import flex_counts, flex_instances
+
+        up = flex_instances(coord, svc.name, flex_counts(svc.config))
+        return up[0] if up else None
+    lease = coord.lease_holder(svc.name)
+    return lease.node if lease else None
 
 
 _CLUSTER_ONLY = {"switch", "takeover", "giveback", "freeze", "thaw"}

@@ -39,6 +39,14 @@ def _default(kw: Keyword) -> str:
     return f"`{value}`"
 
 
+def _doc(kw: Keyword) -> str:
+    """The description, with OpenSVC's other names of the keyword (aliases)."""
+    if not kw.aliases:
+        return kw.doc
+    names = ", ".join(f"`{a}`" for a in kw.aliases)
+    return f"{kw.doc} Alias: {names}."
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -66,7 +74,7 @@ def render_markdown() -> str:
                 "|---|---|---|---|---|"]
         for kw in keywords:
             out.append(f"| `{kw.name}` | {_cell(kw.type_name)} | {_cell(_default(kw))} | "
-                       f"{'yes' if kw.scopable else 'no'} | {_cell(kw.doc)} |")
+                       f"{'yes' if kw.scopable else 'no'} | {_cell(_doc(kw))} |")
     return "\n".join(out) + "\n"
 
 

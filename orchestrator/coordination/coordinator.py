@@ -295,7 +295,7 @@ class Coordinator(Claims, ServiceDocs, RunSlots):
         zk = self._session.client()
         path = layout.epoch_path(svc)
         if zk.exists(path) is None:
-            zk.ensure_path(layout.service_path(svc))
+            zk.ensure_path(layout.parent_of(path))
             with contextlib.suppress(kx.NodeExistsError):
                 zk.create(path, codec.encode({"node": None, "epoch": 0}))
 
@@ -323,7 +323,7 @@ class Coordinator(Claims, ServiceDocs, RunSlots):
     def _check_lease_arg(self, lease: Lease | None, svc: str, what: str) -> None:
         if lease is None:
             return
-        if lease.svc != svc:
+        if layout.lease_owner(lease.svc)[0] != svc:  # its own, or a flex instance slot's
             raise NotLeaseHolder(f"{what}: lease is for service {lease.svc}, not {svc}")
         if lease.node != self.node:
             raise NotLeaseHolder(f"{what}: lease belongs to node {lease.node}, not {self.node}")

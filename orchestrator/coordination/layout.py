@@ -62,12 +62,38 @@ def service_path(svc: str) -> str:
     return f"{SERVICES}/{check_name('service', svc)}"
 
 
-def lease_path(svc: str) -> str:
-    return f"{service_path(svc)}/lease"
+SLOT_MARK = "@flex"  # a flex service's instance slot K has the lease "<svc>@flex<K>"
 
 
-def epoch_path(svc: str) -> str:
-    return f"{service_path(svc)}/epoch"
+def slot_lease_name(svc: str, slot: int) -> str:
+    """The lease name of instance slot ``slot`` of flex service ``svc``."""
+    return f"{svc}{SLOT_MARK}{slot}"
+
+
+def lease_owner(name: str) -> tuple[str, int | None]:
+    """The service a lease name belongs to, and its instance slot (None: the service's own
+    failover lease). Service names hold no '@', so the split is unambiguous."""
+    svc, mark, slot = name.partition(SLOT_MARK)
+    if mark and slot.isdigit():
+        return svc, int(slot)
+    return name, None
+
+
+def _lease_base(name: str) -> str:
+    svc, slot = lease_owner(name)
+    base = service_path(svc)
+    return base if slot is None else f"{base}/flex/slot-{slot}"
+
+
+def lease_path(name: str) -> str:
+    """The lease znode of a service, or of one of a flex service's instance slots (under the
+    service's tree, so deleting the service takes them too)."""
+    return f"{_lease_base(name)}/lease"
+
+
+def epoch_path(name: str) -> str:
+    """The fencing epoch counter that goes with ``lease_path(name)``."""
+    return f"{_lease_base(name)}/epoch"
 
 
 def target_path(svc: str) -> str:

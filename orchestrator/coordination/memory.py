@@ -320,11 +320,11 @@ class MemoryStore(MemoryRuns):
         """The fencing checks of a write under ``lease`` (as the ZooKeeper transaction's)."""
         if lease is None:
             return
-        if lease.svc != svc:
+        if layout.lease_owner(lease.svc)[0] != svc:  # its own, or a flex instance slot's
             raise NotLeaseHolder(f"{what}: lease is for service {lease.svc}, not {svc}")
         if lease.node != self.node:
             raise NotLeaseHolder(f"{what}: lease belongs to node {lease.node}, not {self.node}")
-        z = self.cluster.get(layout.epoch_path(svc))
+        z = self.cluster.get(layout.epoch_path(lease.svc))
         if z is None or z.version != lease.epoch:
             epoch = z.version if z is not None else None
             raise FencedOut(
@@ -332,7 +332,7 @@ class MemoryStore(MemoryRuns):
                 + (f" (current epoch {epoch})" if epoch is not None else ""),
                 epoch,
             )
-        if self.cluster.get(layout.lease_path(svc)) is None:
+        if self.cluster.get(layout.lease_path(lease.svc)) is None:
             raise NotLeaseHolder(f"{what}: node {self.node} no longer holds the lease of {svc}")
 
     # ------------------------------------------------------------------ target, instances

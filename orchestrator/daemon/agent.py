@@ -24,10 +24,10 @@ import structlog
 
 from orchestrator.config.node import NodeConfig
 from orchestrator.daemon.configs import Configs
+from orchestrator.daemon.decisions import decide_for, read_slots
 from orchestrator.daemon.fencing import FenceClock, default_fence_delay
 from orchestrator.daemon.heartbeat import Heartbeat
 from orchestrator.daemon.instances import STATUS_EVERY, Instances
-from orchestrator.daemon.placement import ServiceView, Target, decide
 from orchestrator.daemon.records import Records
 from orchestrator.daemon.runtime import Runtime
 from orchestrator.daemon.scheduler import Scheduler
@@ -58,21 +58,6 @@ def node_facts(address: str | None = None) -> dict[str, Any]:
     return {"address": address or socket.gethostname(), "cpu_count": psutil.cpu_count() or 1,
             "mem_total": psutil.virtual_memory().total, "load_avg": os.getloadavg()[0],
             "boot_time": psutil.boot_time(), "pid": os.getpid(), "updated_at": time.time()}
-
-
-def service_view(rt: Runtime, mine: Lease | None, alive: frozenset[str],
-                 loads: dict[str, float]) -> ServiceView:
-    """What placement decides from: the service's documents as last read, and whether the
-    lease they name is ``mine`` (a lease naming this node but an earlier agent session's is
-    not ours to act under)."""
-    assert rt.service is not None
-    defaults, lease = rt.service.config.defaults, rt.lease
-    return ServiceView(
-        name=rt.name, nodes=rt.service.config.nodes, orchestrate=defaults["orchestrate"],
-        placement=defaults["placement"], target=Target.from_doc(rt.target),
-        lease_node=lease.node if lease else None, lease_epoch=lease.epoch if lease else None,
-        epoch=rt.epoch or 0, alive=alive, loads=loads,
-        lease_ours=lease is None or (mine is not None and mine.epoch == lease.epoch))
 
 
 @dataclass
@@ -321,9 +306,9 @@ class Agent:
                 self.read_docs(rt, now)
             if rt.service is None:
                 continue
-            view = service_view(rt, self.leases.get(name), self.alive, self.loads)
-            self.instances.carry_out(rt, view, decide(view, self.me, rt.started,
-                                                      coord.connected))
+            view, decision = decide_for(rt, self.leases.get(name), self.me, self.alive,
+                                        self.loads, coord.connected)
+            self.instances.carry_out(rt, view, decision)
             self.instances.publish(rt)
 
     def changed_callback(self, name: str) -> Any:
@@ -342,6 +327,7 @@ class Agent:
         snap = self.coord.service_snapshot(rt.name)
         self.configs.sync(rt, snap.config)
         rt.lease, rt.target, rt.epoch = snap.lease, snap.target, snap.epoch
+        read_slots(self.coord, rt, self.changed_callback(rt.name))  # flex only
         if rt.read_at is None:  # spread the periodic re-reads of services loaded together
             now -= REREAD_EVERY * (zlib.crc32(rt.name.encode()) % 1000) / 1000
         rt.read_at = now

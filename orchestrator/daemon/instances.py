@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from orchestrator.daemon.decisions import lease_name
 from orchestrator.daemon.placement import Act, Decision, ServiceView
 from orchestrator.daemon.runtime import InstanceState, Runtime
 
@@ -69,16 +70,16 @@ class Instances:
             return
         if decision.act is Act.STOP_AND_RELEASE:
             self.stop(rt, decision.sentence)
-            host.leases.pop(rt.name, None)
-            host.coord.release_lease(rt.name)
+            self.release(rt)
             return
         if decision.act is Act.ACQUIRE_AND_START:
             try:
-                lease = host.coord.acquire_lease(rt.name)
+                lease = host.coord.acquire_lease(lease_name(rt, decision))
             except LeaseHeld as exc:
                 log.info(f"{rt.name}: not taking it, {exc}", svc=rt.name)
                 return
-            log.info(f"{rt.name}: lease acquired (epoch {lease.epoch})", svc=rt.name)
+            log.info(f"{rt.name}: lease {lease.svc} acquired (epoch {lease.epoch})",
+                     svc=rt.name)
             host.leases[rt.name] = lease
             host.scheduler.forget_last(rt.name)
             if view.target.node not in (None, host.me):
@@ -115,11 +116,16 @@ class Instances:
         if refused is None:
             self.stop_and_unguard(rt)
         rt.move(S.STOPPED, reason)
-        host.leases.pop(rt.name, None)
         host.coord.update_target(
             rt.name, lambda t: {**t, "failed": {**(t.get("failed") or {}), host.me: reason}})
-        host.coord.release_lease(rt.name)
+        self.release(rt)
         self.publish(rt, force=True)
+
+    def release(self, rt: Runtime) -> None:
+        """Give up the lease this session holds for ``rt``: the service's own, or the flex
+        instance slot it took (none known: the service's own, as a failover service)."""
+        lease = self.host.leases.pop(rt.name, None)
+        self.host.coord.release_lease(lease.svc if lease is not None else rt.name)
 
     def stop(self, rt: Runtime, sentence: str) -> None:
         """Stop the service's tasks, then its resources."""

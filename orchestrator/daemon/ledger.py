@@ -181,8 +181,9 @@ class ClusterLedger:
         epochs: list[int | None] = [None] * len(items)
         requests, asked = [], []
         for i, (entry, slot, run_at, missed) in enumerate(items):
-            lease = None if entry.node_scoped else host.lease_of(entry.svc)
-            if not entry.node_scoped and lease is None:
+            fenced = not entry.node_scoped or entry.job.instance  # flex: by its slot
+            lease = host.lease_of(entry.svc) if fenced else None
+            if fenced and lease is None:
                 continue
             payload = {"slot": slot.isoformat(), "run_at": run_at.isoformat(), "missed": missed}
             requests.append(ClaimRequest(entry.svc, entry.key, slot_key(slot), lease,

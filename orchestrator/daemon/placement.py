@@ -62,6 +62,7 @@ class ServiceView:
 class Decision:
     act: Act
     sentence: str
+    slot: int | None = None  # flex: the instance slot to take (daemon.flex)
 
 
 def candidates(view: ServiceView) -> list[str]:

@@ -60,6 +60,8 @@ class Runtime:
     history: list[tuple[InstanceState, str]] = field(default_factory=list)
     monitor: Any = None  # the resource monitor's restart marks (jobs.monitor_plan.Marks)
     stop_failed: bool = False  # the last stop of its resources failed
+    slots: dict[int, Lease] | None = None  # flex: instance slot -> its lease, as last read
+    watched_slots: set[str] = field(default_factory=set)  # flex: slot leases watched
 
     @property
     def started(self) -> bool:

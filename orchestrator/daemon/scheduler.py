@@ -215,8 +215,8 @@ class Scheduler:
         rt = agent.runtimes.get(entry.svc)
         loaded = rt is not None and rt.service is not None
         holder = None
-        if loaded and agent.clustered and not entry.job.node_scoped and rt.started \
-                and agent.lease_of(entry.svc) is not None:
+        if loaded and agent.clustered and (not entry.job.node_scoped or entry.job.instance) \
+                and rt.started and agent.lease_of(entry.svc) is not None:
             holder = agent.me
         return runnable(RunView(loaded=loaded, connected=self.ledger.usable(),
                                 clustered=agent.clustered, holder=holder, here=agent.me),

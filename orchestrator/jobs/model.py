@@ -28,6 +28,9 @@ class Job:
     schedule_definition: str | None
     why_not: str | None = None  # a job that will never run says why
     node_scoped: bool = False  # every instance runs it for itself: no lease, no failover
+    # flex: every *started* instance runs it for itself (claims per node, fenced by the
+    # instance slot it holds); always node_scoped too
+    instance: bool = False
     tz: str | None = None
     splay_key: str | None = None
     misfire: str = "once"

@@ -53,7 +53,8 @@ def monitor_jobs(svc: Service) -> list[Job]:
         return []
     standby = any(rc.get("standby") for rc in watched)
     return [service_job(svc, ACTION, None, "DEFAULT.monitor_schedule",
-                        svc.config.defaults["monitor_schedule"], node_scoped=standby)]
+                        svc.config.defaults["monitor_schedule"], node_scoped=standby,
+                        instance=not standby)]
 
 
 def evaluate(svc: Service) -> list[Watched]:

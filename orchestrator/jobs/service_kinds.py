@@ -29,9 +29,10 @@ NO_COLLECTOR = "no collector configured ([collector] url in node.conf)"
 
 def service_job(svc: Service, action: str, rid: str | None, param: str,
                 definition: str | None, why_not: str | None = None,
-                node_scoped: bool = False) -> Job:
+                node_scoped: bool = False, instance: bool = False) -> Job:
     """A job of ``svc``: its time zone, splay and misfire policy (the resource's, else the
-    DEFAULT ones); "unscheduled" when its definition never fires."""
+    DEFAULT ones); "unscheduled" when its definition never fires. ``instance``: run by each
+    started instance of a flex service (ignored for a failover service)."""
     from orchestrator.schedule import is_unscheduled
 
     defaults = svc.config.defaults
@@ -41,9 +42,16 @@ def service_job(svc: Service, action: str, rid: str | None, param: str,
              else defaults["misfire_grace"])
     if why_not is None and (definition is None or is_unscheduled(definition)):
         why_not = "unscheduled"
-    return Job(action, rid, param, definition, why_not, node_scoped, tz=defaults["tz"],
+    instance = instance and is_flex(svc)
+    return Job(action, rid, param, definition, why_not, node_scoped or instance,
+               instance=instance, tz=defaults["tz"],
                splay_key=f"{svc.name}/{rid or action}/{svc.nodename}", misfire=policy,
                misfire_grace=grace)
+
+
+def is_flex(svc: Service) -> bool:
+    """Active on several nodes at once (``topology = flex``)."""
+    return svc.config.defaults.get("topology") == "flex"
 
 
 def _builtin(action: str, keyword: str, *, node_scoped: bool = False,

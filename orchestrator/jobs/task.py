@@ -33,7 +33,9 @@ def task_jobs(svc: Service) -> list[Job]:
         elif rc["confirmation"]:
             why = "confirmation task: never scheduled"
         jobs.append(service_job(svc, "run", rc.rid, param, definition, why,
-                                node_scoped=bool(rc["run_requires"])))
+                                node_scoped=bool(rc["run_requires"]),
+                                instance=rc["run_scope"] == "instance"
+                                and not rc["run_requires"]))
     return jobs
 
 

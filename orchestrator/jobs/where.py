@@ -37,6 +37,8 @@ def runnable(view: RunView, job: Job) -> str | None:
         return "the service's config is not usable on this node"
     if not view.connected:
         return "the cluster store cannot be reached (ZooKeeper connection lost or suspended)"
+    if view.clustered and job.instance and view.here is not None and view.holder != view.here:
+        return "no instance of this flex service is started on this node"
     if view.clustered and not job.node_scoped:
         if view.holder is None:
             return "not the active instance: the service is active on no node"

@@ -64,12 +64,15 @@ def test_unscopable():
         parse("[DEFAULT]\ntopology@n1 = flex\n")
 
 
-def test_topology_flex_is_refused_in_one_line_naming_file_keyword_value():
-    with pytest.raises(ConfigError) as info:
-        parse("[DEFAULT]\nnodes = n1 n2\ntopology = flex\n")
-    [problem] = info.value.problems
-    assert str(problem).startswith("/x/svc.conf:3: [DEFAULT] topology = flex: not supported yet")
-    assert "\n" not in str(problem)
+def test_topology_flex_takes_om3s_keywords_and_their_deprecated_aliases():
+    cfg = parse("[DEFAULT]\nnodes = n1 n2 n3\ntopology = flex\nflex_min_nodes = 2\n"
+                "flex_max_nodes = 3\nflex_target = 2\n")
+    assert cfg.defaults["topology"] == "flex"
+    assert (cfg.defaults["flex_min"], cfg.defaults["flex_max"], cfg.defaults["flex_target"]) \
+        == (2, 3, 2)
+    # where both are written, the keyword's own name wins over its alias
+    both = parse("[DEFAULT]\nflex_min = 1\nflex_min_nodes = 3\n")
+    assert both.defaults["flex_min"] == 1
     assert parse("[DEFAULT]\ntopology = failover\n").defaults["topology"] == "failover"
 
 

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from orchestrator.config import types as t
 from orchestrator.config.keyword import Keyword
 from orchestrator.config.keyword import kw as _kw
-
-
-def _refuse_flex(value: Any) -> str | None:
-    if value == "flex":
-        return ("not supported yet: only topology = failover is implemented (one active "
-                "instance); flex would be accepted and then run as failover")
-    return None
-
 
 MONITOR_ACTIONS = ("none", "freezestop", "switch", "reboot", "crash")
 
@@ -40,8 +30,21 @@ ROWS: list[Keyword] = [
     _kw("DEFAULT", "drpnodes", t.to_list, (), "Disaster-recovery nodes (kept for compatibility).",
         scopable=False),
     _kw("DEFAULT", "topology", t.choice("failover", "flex"), "failover",
-        "failover: active on one node at a time. flex (active on several) is refused: not "
-        "supported yet.", scopable=False, refuse=_refuse_flex),
+        "failover: active on one node at a time. flex: active on flex_target nodes at once, "
+        "each instance holding an instance slot (docs/cluster.md).", scopable=False),
+    _kw("DEFAULT", "flex_min", t.to_int, 1,
+        "flex: below this many up instances the service's avail is warn.", scopable=False,
+        aliases=("flex_min_nodes",)),
+    _kw("DEFAULT", "flex_max", t.to_int, None,
+        "flex: above this many up instances the service's avail is warn. Unset or 0: the "
+        "number of nodes.", scopable=False, aliases=("flex_max_nodes",)),
+    _kw("DEFAULT", "flex_target", t.to_int, None,
+        "flex: how many instances the daemons keep started (clamped to flex_min..flex_max). "
+        "Default: flex_min.", scopable=False),
+    _kw("DEFAULT", "flex_primary", t.to_list, None,
+        "flex: OpenSVC's node in charge of syncing the others. Accepted with no effect: "
+        "here a flex service's cluster-wide jobs run on one started instance, claimed once.",
+        scopable=False),
     _kw("DEFAULT", "orchestrate", t.choice("no", "start", "ha"), "no",
         "no: manual only; start: start on the placement leader; ha: also fail over automatically."),
     _kw("DEFAULT", "placement", t.choice("nodes order", "load avg"), "nodes order",

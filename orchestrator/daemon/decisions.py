@@ -1,0 +1,96 @@
+"""The snapshot placement decides from, built from what the agent last read of a service,
+for either topology: the failover lease (daemon.placement) or a flex service's instance
+slots (daemon.flex). Reading the slots is here too, so the agent loop only asks "what now?".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.coordination.layout import lease_owner, slot_lease_name
+from orchestrator.daemon.flex import FlexCounts, FlexView, decide_flex
+from orchestrator.daemon.placement import Decision, ServiceView, Target, decide
+
+if TYPE_CHECKING:
+    from orchestrator.coordination import ClusterStore, Lease
+    from orchestrator.daemon.runtime import Runtime
+
+
+def is_flex(rt: Runtime) -> bool:
+    return rt.service is not None and rt.service.config.defaults["topology"] == "flex"
+
+
+def flex_counts(rt: Runtime) -> FlexCounts:
+    assert rt.service is not None
+    return FlexCounts.of(rt.service.config.defaults, rt.service.config.nodes)
+
+
+def service_view(rt: Runtime, mine: Lease | None, alive: frozenset[str],
+                 loads: dict[str, float]) -> ServiceView:
+    """What placement decides from: the service's documents as last read, and whether the
+    lease they name is ``mine`` (a lease naming this node but an earlier agent session's is
+    not ours to act under)."""
+    assert rt.service is not None
+    defaults, lease = rt.service.config.defaults, rt.lease
+    return ServiceView(
+        name=rt.name, nodes=rt.service.config.nodes, orchestrate=defaults["orchestrate"],
+        placement=defaults["placement"], target=Target.from_doc(rt.target),
+        lease_node=lease.node if lease else None, lease_epoch=lease.epoch if lease else None,
+        epoch=rt.epoch or 0, alive=alive, loads=loads,
+        lease_ours=lease is None or (mine is not None and mine.epoch == lease.epoch))
+
+
+def flex_view(rt: Runtime, mine: Lease | None, me: str, alive: frozenset[str],
+              loads: dict[str, float]) -> FlexView:
+    """The failover view plus the instance slots: who holds each, which one is this
+    session's (``mine``), and which name this node under an earlier session."""
+    base = service_view(rt, None, alive, loads)
+    slots: dict[int, Lease] = rt.slots or {}
+    own = lease_owner(mine.svc)[1] if mine is not None else None
+    if own is not None and (own not in slots or slots[own].epoch != mine.epoch):  # type: ignore[union-attr]
+        own = None  # lost (expired, or taken over) since: not ours to act under
+    stale = tuple(k for k, lease in sorted(slots.items()) if lease.node == me and k != own)
+    return FlexView(base, flex_counts(rt), {k: lease.node for k, lease in slots.items()},
+                    own, stale)
+
+
+def decide_for(rt: Runtime, mine: Lease | None, me: str, alive: frozenset[str],
+               loads: dict[str, float], connected: bool) -> tuple[ServiceView, Decision]:
+    """What this node should do about ``rt`` now, and the view it decided from."""
+    if is_flex(rt):
+        view = flex_view(rt, mine, me, alive, loads)
+        return view.base, decide_flex(view, me, rt.started, connected)
+    view = service_view(rt, mine, alive, loads)
+    return view, decide(view, me, rt.started, connected)
+
+
+def lease_name(rt: Runtime, decision: Decision) -> str:
+    """The lease an ACQUIRE_AND_START takes: the service's, or the chosen instance slot's."""
+    return rt.name if decision.slot is None else slot_lease_name(rt.name, decision.slot)
+
+
+def slot_leases(coord: ClusterStore, svc: str, count: int) -> dict[int, Lease]:
+    """Who holds each of the first ``count`` instance slots of flex service ``svc``."""
+    found = {}
+    for k in range(count):
+        lease = coord.lease_holder(slot_lease_name(svc, k))
+        if lease is not None:
+            found[k] = lease
+    return found
+
+
+def read_slots(coord: ClusterStore, rt: Runtime, watch: Callable[[Any], None]) -> None:
+    """Read a flex service's instance slots (up to flex_max: a lowered flex_target leaves
+    holders beyond it, who must see themselves there) and watch each one once."""
+    if not is_flex(rt):
+        rt.slots = None
+        return
+    counts = flex_counts(rt)
+    names = [slot_lease_name(rt.name, k) for k in range(max(counts.max, counts.target))]
+    for name in names:
+        if name not in rt.watched_slots:
+            coord.watch_lease(name, watch)
+            rt.watched_slots.add(name)
+    rt.slots = slot_leases(coord, rt.name, len(names))
+    rt.epoch = max((coord.current_epoch(n) for n in names[: counts.target]), default=0)
