@@ -29,6 +29,10 @@ ROWS: list[Keyword] = [
     _kw("task", "run_requires", t.to_requirements, (),
         "rid(state,state) ...: run only when these resources are in these states "
         "(no states = up,stdby up)."),
+    _kw("task", "run_scope", t.choice("instance", "cluster"), "instance",
+        "flex services only (ours; OpenSVC has none): instance runs the task on every "
+        "started instance, claimed per node; cluster runs it once per slot on one started "
+        "instance. A task with run_requires runs wherever they are met.", scopable=False),
     _kw("task", "confirmation", t.to_bool, False,
         "Ask for confirmation before a manual run; such tasks are never scheduled."),
     _kw("task", "timeout", t.to_duration, None,
