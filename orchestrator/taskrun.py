@@ -35,6 +35,13 @@ def unmet_requirements(service: Service, rc: ResourceConfig) -> list[str]:
     return unmet
 
 
+def _per_node(service: Service, rc: ResourceConfig) -> bool:
+    """Does each node count this task's max_parallel for itself?"""
+    flex_instance = (service.config.defaults.get("topology") == "flex"
+                     and rc.get("run_scope", "instance") == "instance")
+    return bool(rc["run_requires"]) or flex_instance
+
+
 @dataclass
 class TaskRun:
     """Inputs of one run: who asked, for which slot, and where output lines go."""
@@ -103,8 +110,9 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
     record = RunRecord(run_id, service.name, rc.rid, service.nodename, run.origin,
                        RunStatus.RUNNING, scheduled_at=run.scheduled_at, started_at=now,
                        log_path=str(log_path), pid=pid, pid_started=pid_started, epoch=run.epoch,
-                       # a task run_requires lets run on every node: max_parallel is per node
-                       extra={"scope": "node"} if rc["run_requires"] else {})
+                       # a task run_requires lets run on every node, and a flex service's
+                       # task every instance runs for itself: max_parallel is per node
+                       extra={"scope": "node"} if _per_node(service, rc) else {})
     try:
         blocking = store.begin(record, max_parallel=rc["max_parallel"])
     except (OrchestratorError, OSError) as exc:

@@ -44,7 +44,9 @@ def per_node_slots(runs) -> Counter:
 def test_flex_keeps_flex_target_instances_and_tasks_follow_each(cluster):
     c = cluster()
     every, once = c.base / "every", c.base / "once"
-    tasks = (recording_task(every, "task#every", "@2s")
+    # it runs 1 s with max_parallel 1 (the default): counted per node, both instances run
+    # each slot side by side
+    tasks = (recording_task(every, "task#every", "@2s", sleep=1.0)
              + recording_task(once, "task#once", "@2s", extra="run_scope = cluster\n"))
     c.start()
     c.wait_joined()
@@ -64,6 +66,10 @@ def test_flex_keeps_flex_target_instances_and_tasks_follow_each(cluster):
                what="task#every run on both instances")
     wait_until(lambda: len(read_runs(once)) >= 3, 15, what="task#once run")
     assert {r.node for r in read_runs(every)} <= {"n1", "n2"}
+    by_slot: dict[str, set[str]] = {}
+    for r in read_runs(every):
+        by_slot.setdefault(r.slot, set()).add(r.node)
+    assert {"n1", "n2"} in by_slot.values(), by_slot
 
     # n1's agent dies: its keeper stops the instance, its slot's lease goes with the
     # session, and n3 takes the free slot
