@@ -61,9 +61,16 @@ def clear(svc: Service) -> int:
 
 
 def _lifecycle_resources(svc: Service) -> list:
+    """Registry order between groups; within one, the driver's ``start_key`` if it has one
+    (apps: by their start numbers), else rid order."""
     from orchestrator.resources import registry
 
-    return [rc for group in registry.lifecycle_groups() for rc in svc.resources(group)]
+    ordered = []
+    for group in registry.lifecycle_groups():
+        resources = svc.resources(group)
+        key = getattr(registry.implementation(group), "start_key", None) if resources else None
+        ordered += sorted(resources, key=key) if key else resources
+    return ordered
 
 
 def _apply(svc: Service, action: str, resources: list, on_line: Callable[[str], None] | None

@@ -69,10 +69,16 @@ def resinfo_items(svc: Service) -> list[dict[str, Any]]:
                 items.append({"service": svc.name, "rid": rc.rid, "key": key,
                               "value": str(value)})
         if rc.driver == "app" and rc.get("info") and not rc["disable"]:
+            from orchestrator.resources.app_actions import ScriptMissing, command_of, timeout_of
+
             try:
-                res = run_resource_command(svc, rc, rc["info"], "info", timeout=30.0)
+                info = command_of(svc, rc, "info")  # `info = true`: `script info`
+                if not info:
+                    continue
+                res = run_resource_command(svc, rc, info, "info", timeout=timeout_of(rc, "info"),
+                                           step="info")
                 text = res.log_path.read_text(errors="replace")
-            except (OrchestratorError, OSError):
+            except (OrchestratorError, OSError, ScriptMissing):
                 continue
             for line in text.splitlines():
                 key, sep, value = line.partition(":")

@@ -70,3 +70,27 @@ EXECUTION_COMMON = [
 
 LIMITS = ["as", "core", "cpu", "data", "fsize", "memlock", "nofile", "nproc", "rss", "stack",
            "vmem"]
+
+_LIMIT_DOCS = {
+    "as": "total virtual memory (size; with limit_vmem too, the larger applies)",
+    "core": "largest core dump (size)",
+    "cpu": "CPU time (duration: 30s, 1h)",
+    "data": "data segment (size)",
+    "fsize": "largest file created (size)",
+    "memlock": "memory locked with mlock(2) (size)",
+    "nofile": "open files (count: 1024, 4k)",
+    "nproc": "processes of the user (count)",
+    "rss": "resident memory (size)",
+    "stack": "stack (size)",
+    "vmem": "total virtual memory (size, as limit_as)",
+}
+
+
+def limit_rows(section: str) -> list[Keyword]:
+    """The ``limit_<name>`` rows: OpenSVC's sizes (``1g`` = 1024**3, ``1GB`` = 1000**3) and
+    counts, a duration for cpu; ``-1`` or ``unlimited`` lifts the limit. A value sets both
+    the soft and the hard limit of the command."""
+    return [kw(section, f"limit_{name}",
+               t.to_limit_seconds if name == "cpu" else t.to_limit_size, None,
+               f"RLIMIT_{name.upper()} of the command: {_LIMIT_DOCS[name]}.")
+            for name in LIMITS]

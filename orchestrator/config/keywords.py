@@ -9,6 +9,9 @@ section kind; a new driver adds its module to ``_TABLES``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from orchestrator.config.keyword import Keyword
 from orchestrator.config.tables import app, default, node, sync, task
 from orchestrator.resources.registry import DRIVERS
@@ -31,6 +34,13 @@ def keywords_of(section_kind: str) -> dict[str, Keyword]:
 def aliases_of(section_kind: str) -> dict[str, str]:
     """OpenSVC's other names of this section kind's keywords: alias -> keyword name."""
     return {alias: k.name for k in _ROWS if k.section == section_kind for alias in k.aliases}
+
+
+def section_checks(section_kind: str) -> list[Callable[[Mapping[str, Any]], list[tuple[str, str]]]]:
+    """Checks across the keywords of one section (a table's ``CHECKS``: (kind, check) pairs):
+    each takes the section's typed values and returns (keyword, reason) problems."""
+    return [check for table in _TABLES for kind, check in getattr(table, "CHECKS", ())
+            if kind == section_kind]
 
 
 def all_keywords() -> list[Keyword]:

@@ -18,7 +18,12 @@ from typing import Any
 from orchestrator.config.errors import ConfigError, ConfigProblem
 from orchestrator.config.ini import IniSection, parse_ini
 from orchestrator.config.keyword import Keyword
-from orchestrator.config.keywords import RESOURCE_DRIVERS, aliases_of, keywords_of
+from orchestrator.config.keywords import (
+    RESOURCE_DRIVERS,
+    aliases_of,
+    keywords_of,
+    section_checks,
+)
 
 _SECTION_NAME = re.compile(r"^(?P<driver>[a-z]+)#(?P<id>[A-Za-z0-9_.-]+)$")
 _SVCNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$", re.IGNORECASE)
@@ -139,6 +144,9 @@ class _Resolver:
                              f"{', '.join(RESOURCE_DRIVERS)}")
                 continue
             values = self.resolve_section(section, keywords_of(driver), aliases_of(driver))
+            for check in section_checks(driver):
+                for keyword, reason in check(values):
+                    self.problem(section, keyword, _raw(section, keyword), reason)
             resources[sname] = ResourceConfig(sname, driver, MappingProxyType(values),
                                               MappingProxyType(dict(section.lines)))
         for rc in resources.values():
@@ -245,6 +253,13 @@ class _Resolver:
         close = difflib.get_close_matches(keyword, list(table), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"unknown keyword {keyword!r}{hint}"
+
+
+def _raw(section: IniSection, keyword: str) -> str | None:
+    """The text a keyword was given in a section (unscoped first), for a problem's line."""
+    if keyword in section.options:
+        return section.options[keyword]
+    return next((v for k, v in section.options.items() if k.partition("@")[0] == keyword), None)
 
 
 _INVALID = object()

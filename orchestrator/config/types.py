@@ -93,6 +93,58 @@ def to_environment(text: str) -> dict[str, str]:
     return env
 
 
+_UNLIMITED = {"-1", "unlimited", "infinity"}
+
+
+def to_limit_size(text: str) -> int:
+    """A ``limit_*`` size or count (``limit_nofile = 1024``, ``limit_as = 1g``); ``-1`` or
+    ``unlimited``: no limit (-1)."""
+    if text.strip().lower() in _UNLIMITED:
+        return -1
+    return to_size(text)
+
+
+def to_limit_seconds(text: str) -> int:
+    """``limit_cpu``: a duration (``30s``, ``1h``) in whole seconds, as om3 truncates it;
+    ``-1`` or ``unlimited``: no limit (-1)."""
+    if text.strip().lower() in _UNLIMITED:
+        return -1
+    return int(to_duration(text))
+
+
+RETCODE_STATUSES = ("up", "down", "warn", "n/a", "undef")
+
+
+@dataclass(frozen=True)
+class RetCodes:
+    """An app check's exit codes mapped to statuses (``0:up 1:down``); an exit code not
+    in the map is ``warn`` (om3's util/retcodes)."""
+
+    codes: tuple[tuple[int, str], ...]
+
+    def status(self, exit_code: int) -> str | None:
+        """The status word of ``exit_code``, None when the map does not name it (warn)."""
+        return dict(self.codes).get(exit_code)
+
+    def __str__(self) -> str:
+        return " ".join(f"{code}:{status}" for code, status in self.codes)
+
+
+def to_retcodes(text: str) -> RetCodes:
+    """``0:up 1:down 3:warn 4:n/a 5:undef`` -> RetCodes. om3 drops a rule it cannot read
+    with a warning; here it is a config error, so the check never means something else."""
+    codes: dict[int, str] = {}
+    for rule in text.split():
+        code, sep, status = rule.partition(":")
+        if not sep or not re.fullmatch(r"-?\d+", code) or status not in RETCODE_STATUSES:
+            raise ValueError(f"expected CODE:STATUS rules (STATUS one of "
+                             f"{', '.join(RETCODE_STATUSES)}), got {rule!r}")
+        codes[int(code)] = status
+    if not codes:
+        raise ValueError("expected CODE:STATUS rules like 0:up 1:down")
+    return RetCodes(tuple(codes.items()))
+
+
 @dataclass(frozen=True)
 class Requirement:
     """``rid(state,state)`` in ``run_requires``: the resource must be in one of the states."""
@@ -237,6 +289,9 @@ TYPE_NAMES: dict[Callable[[str], Any], str] = {
     to_file_mode: "octal mode",
     to_netmask: "netmask",
     to_address_or_hostname: "address or host name",
+    to_limit_size: "size or count",
+    to_limit_seconds: "duration (seconds)",
+    to_retcodes: "retcodes",
 }
 
 

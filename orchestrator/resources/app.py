@@ -1,8 +1,11 @@
-"""The ``app`` driver: start, stop and check commands of an application.
+"""The ``app`` driver, types ``forking`` (commands that return: app_forking.py) and
+``simple`` (a foreground process the agent starts and tracks: app_simple.py).
 
-With a ``check`` command the status is its exit code (0 up, else down). Without one, the
-status is what this node's last start or stop did (kept in the instance's local state), so
-a demo app made of ``/bin/true`` commands still shows up and down.
+Both read their commands the same way (``start = true`` with ``script`` is ``script
+start``: app_actions.py), check the same way (retcodes, status_log: app_check.py) and run
+their requirements and pre/post hooks around start and stop (triggers.py), so a restart by
+the resource monitor and a stop by the fence keeper, which call these functions directly,
+run them too. ``start_key`` orders the apps by their start numbers (the lifecycle).
 """
 
 from __future__ import annotations
@@ -10,14 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from orchestrator.resources.commands import run_resource_command
+import structlog
+
+from orchestrator.resources import app_forking, app_simple
+from orchestrator.resources.app_actions import start_key, timeout_of
 from orchestrator.resources.status import Status
+from orchestrator.resources.triggers import around
 
 if TYPE_CHECKING:
     from orchestrator.config.service import ResourceConfig
     from orchestrator.service import Service
 
-CHECK_TIMEOUT = 30.0
+__all__ = ["start", "start_key", "status", "stop"]
 
 
 def _standby(rc: ResourceConfig, status: Status) -> Status:
@@ -26,49 +33,43 @@ def _standby(rc: ResourceConfig, status: Status) -> Status:
     return {Status.UP: Status.STDBY_UP, Status.DOWN: Status.STDBY_DOWN}.get(status, status)
 
 
+def _label(rc: ResourceConfig) -> str:
+    """om3's label: the driver type, then desc (``simple rpc.idmapd``)."""
+    return " ".join(w for w in (rc["type"], rc.get("desc"),
+                                "standby" if rc["standby"] else None) if w)
+
+
 def status(service: Service, rc: ResourceConfig) -> tuple[Status, str, str | None]:
-    label = "app" + (" standby" if rc["standby"] else "")
-    if rc["check"]:
-        from orchestrator.errors import OrchestratorError
-
-        try:
-            result = run_resource_command(service, rc, rc["check"], "status",
-                                          timeout=rc["timeout"] or CHECK_TIMEOUT)
-        except OrchestratorError as exc:
-            return Status.WARN, label, f"check command could not run: {exc}"
-        if result.timed_out:
-            return Status.WARN, label, "check command timed out"
-        up = result.exit_code == 0
-        reason = None if up else f"check exited with code {result.exit_code}"
-        return _standby(rc, Status.UP if up else Status.DOWN), label, reason
-    started = service.state.read().get("apps", {}).get(rc.rid, False)
-    return _standby(rc, Status.UP if started else Status.DOWN), label, None
+    impl = app_simple if rc["type"] == "simple" else app_forking
+    current, reason = impl.status(service, rc)
+    return _standby(rc, current), _label(rc), reason
 
 
-def _act(service: Service, rc: ResourceConfig, action: str,
-         on_line: Callable[[str], None] | None) -> str | None:
-    """Run the start or stop command; return an error sentence, or None on success."""
-    from orchestrator.errors import OrchestratorError
-
-    command = rc[action]
-    if command:
-        try:
-            result = run_resource_command(service, rc, command, action, on_line=on_line)
-        except OrchestratorError as exc:
-            return f"{action} command could not run: {exc}"
-        if result.timed_out:
-            return f"{action} command timed out"
-        if result.exit_code != 0:
-            return f"{action} command exited with code {result.exit_code}"
-    service.state.update("apps", rc.rid, action == "start")
-    return None
+def _ignored_environment(service: Service, rc: ResourceConfig) -> None:
+    for keyword in ("configs_environment", "secrets_environment"):
+        if rc.get(keyword):
+            structlog.get_logger().bind(svc=service.name, rid=rc.rid).warning(
+                f"{keyword} ignored: there are no config or secret objects here")
 
 
 def start(service: Service, rc: ResourceConfig,
           on_line: Callable[[str], None] | None = None) -> str | None:
-    return _act(service, rc, "start", on_line)
+    _ignored_environment(service, rc)
+    if rc["type"] == "simple":
+        def act() -> str | None:
+            return app_simple.start(service, rc, on_line)
+    else:
+        def act() -> str | None:
+            return app_forking.run_action(service, rc, "start", on_line)
+    return around(service, rc, "start", act, timeout_of(rc, "start"), on_line)
 
 
 def stop(service: Service, rc: ResourceConfig,
          on_line: Callable[[str], None] | None = None) -> str | None:
-    return _act(service, rc, "stop", on_line)
+    if rc["type"] == "simple":
+        def act() -> str | None:
+            return app_simple.stop(service, rc, on_line)
+    else:
+        def act() -> str | None:
+            return app_forking.run_action(service, rc, "stop", on_line)
+    return around(service, rc, "stop", act, timeout_of(rc, "stop"), on_line)

@@ -42,6 +42,9 @@ def command_spec(service: Service, rc: ResourceConfig, command: str, action: str
         value = rc.get(f"limit_{name}")
         if value is not None:
             limits[name] = value
+    if "as" in limits and "vmem" in limits:  # one rlimit: om3 sets the larger of the two
+        vmem = limits.pop("vmem")
+        limits["as"] = -1 if -1 in (vmem, limits["as"]) else max(vmem, limits["as"])
     return CommandSpec(
         command=command,
         user=rc.get("user"),
@@ -55,17 +58,21 @@ def command_spec(service: Service, rc: ResourceConfig, command: str, action: str
     )
 
 
-def resource_log(service: Service, rc: ResourceConfig) -> Path:
-    path = service.var / "resources" / f"{rc.rid}.log"
+def resource_log(service: Service, rc: ResourceConfig, step: str | None = None) -> Path:
+    """The log of the resource's last command (``<rid>.log``), or of its last ``step``
+    command (``<rid>.pre_start.log``): each run rewrites its log."""
+    path = service.var / "resources" / (f"{rc.rid}.log" if step is None
+                                        else f"{rc.rid}.{step}.log")
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def run_resource_command(service: Service, rc: ResourceConfig, command: str, action: str,
                          on_line: Callable[[str], None] | None = None,
-                         timeout: float | None = None, **env: Any) -> CommandResult:
+                         timeout: float | None = None, step: str | None = None,
+                         **env: Any) -> CommandResult:
     from orchestrator.execution import run
 
     spec = command_spec(service, rc, command, action, {k: str(v) for k, v in env.items()},
                         timeout)
-    return run(spec, resource_log(service, rc), on_line=on_line)
+    return run(spec, resource_log(service, rc, step), on_line=on_line)

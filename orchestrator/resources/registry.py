@@ -29,7 +29,8 @@ class DriverSpec:
 
 
 DRIVERS: dict[str, DriverSpec] = {spec.group: spec for spec in (
-    DriverSpec("app", "orchestrator.resources.app", avail=True, lifecycle=True, start_order=50),
+    DriverSpec("app", "orchestrator.resources.app", avail=True, lifecycle=True, start_order=50,
+               types=("forking", "simple")),
     DriverSpec("task", "orchestrator.resources.task", avail=False, lifecycle=False),
     DriverSpec("sync", "orchestrator.resources.sync", avail=False, lifecycle=False,
                types=("rsync",)),

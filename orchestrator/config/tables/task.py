@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.config import types as t
-from orchestrator.config.keyword import EXECUTION_COMMON, LIMITS, RESOURCE_COMMON, Keyword
+from orchestrator.config.keyword import EXECUTION_COMMON, RESOURCE_COMMON, Keyword, limit_rows
 from orchestrator.config.keyword import kw as _kw
 
 
@@ -21,8 +21,7 @@ ROWS: list[Keyword] = [
         "The command. With |, && or ; it runs through /bin/sh -c; otherwise split shell-style "
         "and executed directly.", required=True),
     *[_kw("task", n, c, d, doc) for n, c, d, doc in EXECUTION_COMMON],
-    *[_kw("task", f"limit_{n}", t.to_int, None, f"RLIMIT_{n.upper()} of the command.")
-      for n in LIMITS],
+    *limit_rows("task"),
     _kw("task", "schedule", t.to_schedule, None,
         "When the daemon runs it (window, cron or anacron). Default: DEFAULT.run_schedule, "
         "else never. Empty or @0 = never."),
