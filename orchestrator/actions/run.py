@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import structlog
-
 from orchestrator.actions import confirm
 from orchestrator.errors import UsageError
+from orchestrator.log import get_logger
 from orchestrator.runs import RunRecord, RunStatus
 from orchestrator.taskrun import TaskRun, execute, record_not_run, unmet_requirements
 
@@ -93,7 +92,7 @@ def run_action(service: Service, opts: RunOptions,
 
 def _run_tasks(service: Service, opts: RunOptions, on_line: Callable[[str], None] | None,
                records: list[RunRecord]) -> int:
-    log = structlog.get_logger().bind(svc=service.name)
+    log = get_logger().bind(svc=service.name)
 
     def not_run(rc: ResourceConfig, run: TaskRun, status: RunStatus, reason: str) -> None:
         records.append(record_not_run(service, rc, run, status, reason))

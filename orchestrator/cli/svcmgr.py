@@ -139,9 +139,8 @@ def _run(svc, args: argparse.Namespace) -> int:  # noqa: ANN001
 
 def _sync(node, svc) -> int:  # noqa: ANN001
     """Copy now; peers' addresses come from the cluster (or are their names, standalone)."""
-    import structlog
-
     from orchestrator.builtins.sync import sync_all
+    from orchestrator.log import get_logger
 
     if node.is_clustered:
         from orchestrator.actions import cluster
@@ -151,7 +150,7 @@ def _sync(node, svc) -> int:  # noqa: ANN001
         addresses = {n: f.get("address") or n for n, f in facts.items()}
     else:
         addresses = {n: n for n in svc.config.nodes}
-    log = structlog.get_logger().bind(svc=svc.name)
+    log = get_logger().bind(svc=svc.name)
     results = sync_all(svc, addresses)
     if not results:
         raise UsageError(f"service {svc.name!r} has no sync resource")

@@ -3,19 +3,69 @@
 A token belongs to one cluster; a request names its cluster (``X-Cluster`` header) and
 carries ``Authorization: Bearer <token>``. Browsers get the same check through HTTP Basic
 auth, user = cluster, password = token. Tokens are compared in constant time.
+
+Tokens come from two places: the store (``orchestrator-collector token add``: kept as their
+SHA-256 digest, never in clear, read at each request so an added or revoked token counts at
+once) and the command line (``--tokens-file``, ``--token``: in memory). A token is 32 random
+bytes, so a plain digest is as strong as a salted one; the id ``token list`` shows is the
+start of the digest.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
+import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestrator.collector.model import valid_name
 from orchestrator.errors import UsageError
 from orchestrator.push_protocol import CLUSTER_HEADER
+
+if TYPE_CHECKING:
+    from orchestrator.collector.store import CollectorStore
+
+TOKEN_PREFIX = "oct_"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> tuple[str, str, str]:
+    """A fresh token: (token, its id, its digest)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    hashed = digest(token)
+    return token, hashed[:12], hashed
+
+
+class Tokens:
+    """Every token the collector accepts: the command line's and the store's."""
+
+    def __init__(self, static: Mapping[str, str], store: CollectorStore | None = None):
+        self.static = {c: digest(t) for c, t in static.items()}
+        self.store = store
+
+    def digests(self, cluster: str | None = None) -> list[tuple[str, str]]:
+        """(cluster, digest) of every accepted token (of ``cluster``)."""
+        found = [(c, d) for c, d in self.static.items() if cluster in (None, c)]
+        if self.store is not None:
+            found += [(r["cluster"], r["digest"]) for r in self.store.tokens(cluster)]
+        return found
+
+    def check(self, cluster: str | None, token: str | None) -> int | None:
+        """None if allowed, else the HTTP status: 401 (no credentials), 403 (wrong ones)."""
+        if not token or not cluster:
+            return 401
+        given = digest(token).encode()
+        ok = False
+        for _, expected in self.digests(cluster):  # all compared: no early exit
+            ok |= hmac.compare_digest(expected.encode(), given)
+        return None if ok else 403
 
 
 def parse_token_pair(text: str, where: str) -> tuple[str, str]:
@@ -60,12 +110,3 @@ def credentials(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
         return user or headers.get(CLUSTER_HEADER), password or None
     return headers.get(CLUSTER_HEADER), None
 
-
-def check(tokens: Mapping[str, str], cluster: str | None, token: str | None) -> int | None:
-    """None if allowed, else the HTTP status: 401 (no credentials), 403 (wrong ones)."""
-    if not token or not cluster:
-        return 401
-    expected = tokens.get(cluster)
-    if expected is None or not hmac.compare_digest(expected.encode(), token.encode()):
-        return 403
-    return None

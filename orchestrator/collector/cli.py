@@ -1,8 +1,11 @@
-"""``orchestrator-collector serve``: the collector as a foreground process (systemd, containers).
+"""``orchestrator-collector serve``: the collector as a foreground process (systemd, containers);
+``orchestrator-collector token add|list|revoke``: the push tokens kept in its store.
 
 Bad usage (listen address, database, tokens, retention) is one line on stderr and exit 2. Once
 serving, it prints ``listening on http://HOST:PORT`` on stdout (the real port when given
-``:0``) and runs until SIGTERM or SIGINT, which stop it cleanly (exit 0).
+``:0``) and runs until SIGTERM or SIGINT, which stop it cleanly (exit 0). It may start with no
+token at all: reads are served, pushes refused (401, saying how to add a token) until
+``token add`` puts one in the store, which the running collector sees at once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from types import FrameType
 
 from orchestrator import log
 from orchestrator.cliutil import ArgParser, guarded
+from orchestrator.collector import tokens_cli
 from orchestrator.collector.auth import load_tokens
 from orchestrator.collector.retention import DEFAULT_DAYS, Pruner
 from orchestrator.collector.server import Collector, CollectorServer
@@ -56,6 +60,7 @@ def _parser() -> ArgParser:
                             f"ago, at start and hourly (default {DEFAULT_DAYS:g}; 0 = keep "
                             "everything); latest states (nodes, status, configs, compliance) "
                             "are always kept")
+    tokens_cli.add_parser(sub)
     return parser
 
 
@@ -71,16 +76,14 @@ def _days(text: str) -> float:
 
 def serve(args: argparse.Namespace) -> int:
     tokens = load_tokens(args.tokens_file, args.token)
-    if not tokens:
-        raise UsageError("no cluster token: give --tokens-file F or --token CLUSTER=TOKEN")
     address = parse_listen(args.listen)
     try:
         store = SQLiteStore(args.db)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     try:
-        server = CollectorServer(address, Collector(store, tokens,
-                                                    args.private_reads))
+        server = CollectorServer(address, Collector(store, tokens, args.private_reads,
+                                                    db=args.db))
     except OSError as exc:
         store.close()
         why = "address in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
@@ -97,9 +100,13 @@ def serve(args: argparse.Namespace) -> int:
     host, port = server.server_address[:2]
     shown = f"[{host}]" if ":" in str(host) else host
     url = f"http://{shown}:{port}"
-    log.get_logger("collector").info("collector listening", url=url, db=args.db,
-                                     clusters=sorted(tokens),
-                                     retention_days=args.retention or "forever")
+    logger = log.get_logger("collector")
+    logger.info("collector listening", url=url, db=args.db,
+                clusters=sorted({c for c, _ in server.collector.tokens.digests()}),
+                retention_days=args.retention or "forever")
+    if not server.collector.tokens.digests():
+        logger.warning("no push token yet: pushes are refused until one is added with "
+                       f"`orchestrator-collector token add CLUSTER --db {args.db}`")
     sys.stdout.write(f"listening on {url}\n")
     sys.stdout.flush()
     try:
@@ -116,6 +123,8 @@ def _main(argv: list[str]) -> int:
     log.configure()
     if args.command == "serve":
         return serve(args)
+    if args.command == "token":
+        return tokens_cli.run(args)
     raise UsageError(f"unknown command {args.command!r}")
 
 

@@ -27,6 +27,7 @@ STATUS_WORDS = frozenset({"up", "down", "warn", "n/a", "undef", "stdby up", "std
 COMPLIANCE_STATUSES = frozenset({"ok", "nok", "n/a", "error"})
 COMPLIANCE_ACTIONS = frozenset({"check", "fix"})
 MAX_ITEMS = 10_000
+MAX_OUTPUT = 256 * 1024  # characters of a run's output kept (nodes send the last 64 KiB)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:#+-]{0,254}$")
 
 
@@ -135,6 +136,12 @@ def _row_runs(item: Mapping[str, Any], node: str, where: str) -> dict[str, Any]:
     exit_code = item.get("exit_code")
     if exit_code is not None and (not isinstance(exit_code, int) or isinstance(exit_code, bool)):
         raise PushError(f"{where}: 'exit_code' must be an integer or null")
+    output = item.get("output")
+    if output is not None and not isinstance(output, str):
+        raise PushError(f"{where}: 'output' must be a string or null")
+    truncated = bool(item.get("output_truncated")) or (output is not None
+                                                        and len(output) > MAX_OUTPUT)
+    item = {k: v for k, v in item.items() if k not in ("output", "output_truncated")}
     row = {"run_id": _name(item, "run_id", where), "service": _name(item, "service", where),
            "rid": _name(item, "rid", where), "node": _name(item, "node", where, optional=True)
            or node, "origin": _text(item, "origin", where) or "manual", "status": status,
@@ -143,6 +150,9 @@ def _row_runs(item: Mapping[str, Any], node: str, where: str) -> dict[str, Any]:
            "ended_at": _time(item, "ended_at", where), "exit_code": exit_code,
            "reason": _text(item, "reason", where)}
     row["record"] = _dumps({**item, **row})  # the whole RunRecord.to_dict(), defaults filled
+    # the output tail goes to a table of its own (run lists stay small); None: not sent
+    row["output"] = None if output is None else output[-MAX_OUTPUT:]
+    row["output_truncated"] = truncated
     return row
 
 

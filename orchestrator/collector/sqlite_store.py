@@ -20,7 +20,7 @@ from typing import Any
 from orchestrator.collector.model import Push
 from orchestrator.collector.store import CollectorStore, StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: tokens, run_outputs (a version 1 file gains them when opened)
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -62,7 +62,18 @@ CREATE TABLE IF NOT EXISTS compliance (
     status TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL, checked_at TEXT,
     seq BIGINT NOT NULL, updated_at TEXT NOT NULL,
     PRIMARY KEY (cluster, node, service, module));
+CREATE TABLE IF NOT EXISTS run_outputs (
+    cluster TEXT NOT NULL, run_id TEXT NOT NULL, output TEXT NOT NULL, truncated BOOLEAN NOT NULL,
+    seq BIGINT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (cluster, run_id));
+CREATE INDEX IF NOT EXISTS run_outputs_by_time ON run_outputs (updated_at);
+CREATE TABLE IF NOT EXISTS tokens (
+    cluster TEXT NOT NULL, token_id TEXT NOT NULL, digest TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (cluster, token_id));
 """
+_SIZED = ("nodes", "instances", "configs", "resinfo", "runs", "run_outputs", "compliance",
+          "pushes", "tokens")
 
 # Per kind: table, key columns, value columns. Rows carry the value columns (model.py).
 _TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -89,6 +100,8 @@ def _upsert_sql(table: str, keys: tuple[str, ...], values: tuple[str, ...]) -> s
 
 _UPSERTS = {kind: (_upsert_sql(*spec), ("cluster", *spec[1], *spec[2]))
             for kind, spec in _TABLES.items()}
+_OUTPUT_UPSERT = (_upsert_sql("run_outputs", ("run_id",), ("output", "truncated")),
+                  ("cluster", "run_id", "output", "output_truncated"))
 
 
 def _where(**filters: Any) -> tuple[str, list[Any]]:
@@ -115,6 +128,8 @@ class SQLiteStore(CollectorStore):
             if row is None:
                 self._db.execute("INSERT INTO schema_version (version) VALUES (?)",
                                  (SCHEMA_VERSION,))
+            elif row[0] == 1:  # the DDL above added what version 2 has more
+                self._db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             elif row[0] != SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: schema version {row[0]}, this collector "
                                  f"knows {SCHEMA_VERSION}")
@@ -153,6 +168,9 @@ class SQLiteStore(CollectorStore):
                 for row in push.rows:
                     full = {**row, "cluster": push.cluster}
                     db.execute(sql, [full[c] for c in cols] + [push.seq, push.received_at])
+                    if full.get("output") is not None:
+                        db.execute(_OUTPUT_UPSERT[0], [full[c] for c in _OUTPUT_UPSERT[1]]
+                                   + [push.seq, push.received_at])
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: {exc}") from None
         return True
@@ -161,13 +179,46 @@ class SQLiteStore(CollectorStore):
         try:
             with self._transaction() as db:
                 runs = db.execute("DELETE FROM runs WHERE updated_at < ?", (before,)).rowcount
+                db.execute("DELETE FROM run_outputs WHERE updated_at < ?", (before,))
                 pushes = db.execute("DELETE FROM pushes WHERE received_at < ?",
                                     (before,)).rowcount
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: {exc}") from None
         return {"runs": runs, "pushes": pushes}
 
+    def add_token(self, cluster: str, token_id: str, digest: str, created_at: str) -> None:
+        try:
+            with self._transaction() as db:
+                db.execute("INSERT INTO tokens (cluster, token_id, digest, created_at) "
+                           "VALUES (?, ?, ?, ?)", (cluster, token_id, digest, created_at))
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from None
+
+    def revoke_tokens(self, cluster: str, token_id: str | None = None) -> int:
+        where, params = _where(cluster=cluster, token_id=token_id)
+        try:
+            with self._transaction() as db:
+                return db.execute(f"DELETE FROM tokens{where}", params).rowcount
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from None
+
     # ------------------------------------------------------------------ reads
+
+    def tokens(self, cluster: str | None = None) -> list[dict[str, Any]]:
+        where, params = _where(cluster=cluster)
+        return self._read("SELECT cluster, token_id, digest, created_at FROM tokens"
+                          f"{where} ORDER BY cluster, created_at, token_id", params)
+
+    def sizes(self) -> dict[str, int]:
+        union = " UNION ALL ".join(f"SELECT '{t}' AS name, COUNT(*) AS n FROM {t}"
+                                   for t in _SIZED)
+        return {r["name"]: r["n"] for r in self._read(union, [])}
+
+    def _read(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        try:
+            return self._select(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from None
 
     def clusters(self) -> list[str]:
         # every table, not only the ledger: retention may have pruned an idle cluster's pushes
@@ -202,6 +253,23 @@ class SQLiteStore(CollectorStore):
                             "ORDER BY run_id DESC LIMIT ?", [*params, limit])
         return [{**json.loads(r["record"]), "cluster": r["cluster"],
                  "received_at": r["updated_at"]} for r in rows]
+
+    def run_output(self, cluster: str, run_id: str) -> dict[str, Any] | None:
+        rows = self._read("SELECT cluster, run_id, output, truncated, updated_at FROM "
+                          "run_outputs WHERE cluster = ? AND run_id = ?", [cluster, run_id])
+        for r in rows:
+            r["truncated"] = bool(r["truncated"])
+        return rows[0] if rows else None
+
+    def seen_nodes(self, cluster: str) -> list[dict[str, Any]]:
+        union = " UNION ALL ".join(f"SELECT node, {at} AS at FROM {t} WHERE cluster = ?"
+                                   for t, at in (("pushes", "received_at"),
+                                                 ("nodes", "updated_at"),
+                                                 ("instances", "updated_at"),
+                                                 ("runs", "updated_at"),
+                                                 ("compliance", "updated_at")))
+        return self._read(f"SELECT node, MAX(at) AS last_seen FROM ({union}) GROUP BY node "
+                          "ORDER BY node", [cluster] * 5)
 
     def compliance(self, cluster: str | None = None, node: str | None = None,
                    service: str | None = None) -> list[dict[str, Any]]:

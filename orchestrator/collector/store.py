@@ -45,6 +45,14 @@ class CollectorStore(ABC):
         """Run records, newest first (run ids sort by start time)."""
 
     @abstractmethod
+    def run_output(self, cluster: str, run_id: str) -> dict[str, Any] | None:
+        """A run's output as its node pushed it (the tail): ``{output, truncated, ...}``."""
+
+    @abstractmethod
+    def seen_nodes(self, cluster: str) -> list[dict[str, Any]]:
+        """Every node that pushed anything, or ran a run pushed: ``{node, last_seen}``."""
+
+    @abstractmethod
     def compliance(self, cluster: str | None = None, node: str | None = None,
                    service: str | None = None) -> list[dict[str, Any]]:
         """Latest compliance result per (node, service, module)."""
@@ -69,6 +77,22 @@ class CollectorStore(ABC):
         """Delete history received before ``before`` (ISO 8601 UTC, as ``received_at``): run
         records and push-ledger rows. Latest-state rows (nodes, instances, configs, resinfo,
         compliance) are kept. Returns the rows deleted per table."""
+
+    @abstractmethod
+    def add_token(self, cluster: str, token_id: str, digest: str, created_at: str) -> None:
+        """Keep a push token of ``cluster``, by its digest only (auth.py makes both)."""
+
+    @abstractmethod
+    def tokens(self, cluster: str | None = None) -> list[dict[str, Any]]:
+        """Stored tokens: ``{cluster, token_id, digest, created_at}``, never the token."""
+
+    @abstractmethod
+    def revoke_tokens(self, cluster: str, token_id: str | None = None) -> int:
+        """Delete the cluster's tokens (one, given its id); how many went."""
+
+    @abstractmethod
+    def sizes(self) -> dict[str, int]:
+        """Rows per table (the collector's /metrics)."""
 
     @abstractmethod
     def close(self) -> None:

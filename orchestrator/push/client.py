@@ -168,7 +168,12 @@ class PushClient:
         """Write one push to the queue (durably) and return its sequence number."""
         if kind not in KINDS:
             raise ValueError(f"unknown push kind {kind!r}; kinds: {', '.join(KINDS)}")
-        items = [i.to_dict() if hasattr(i, "to_dict") else i for i in items]
+        if kind == "runs":  # records travel with their output's tail
+            from orchestrator.push.run_output import run_item
+
+            items = [run_item(i) if hasattr(i, "to_dict") else i for i in items]
+        else:
+            items = [i.to_dict() if hasattr(i, "to_dict") else i for i in items]
         with self._locked(".seq.lock"):
             seq = self._next_seq()
             body = {"kind": kind, "node": self.node, "seq": seq, "items": items}

@@ -51,7 +51,6 @@ def test_unwritable_database(tmp_path: Path, where: str) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "no cluster token"),
     (["--token", "no-equals"], "CLUSTER=TOKEN"),
     (["--tokens-file", "/nonexistent/tokens"], "cannot read tokens file"),
 ])
