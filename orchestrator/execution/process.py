@@ -54,16 +54,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import structlog
-
 from orchestrator.execution.command import build_argv
 from orchestrator.execution.environment import build_environment
 from orchestrator.execution.identity import resolve_identity
 from orchestrator.execution.spawn import _child_setup, _read_all, _signals_blocked, _start_error
 from orchestrator.execution.spec import CommandSpec
 from orchestrator.execution.tree import ProcessTree
+from orchestrator.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: Seconds to keep reading output after the command exited (see the module docstring).
 DEFAULT_DRAIN_TIMEOUT = 2.0
