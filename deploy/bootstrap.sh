@@ -11,6 +11,11 @@ command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+# the ip, fs and disk (loop) drivers, and their tests: tool:package
+for tool in ip:iproute2 arping:iputils-arping ping:iputils-ping losetup:mount blkid:util-linux \
+            findmnt:util-linux mkfs.ext4:e2fsprogs fuser:psmisc; do
+    PATH="$PATH:/usr/sbin:/sbin" command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
+done
 if [ "${#need[@]}" -gt 0 ]; then
     echo "bootstrap: installing system packages: ${need[*]}" >&2
     SUDO=""

@@ -83,7 +83,7 @@ def _apply(svc: Service, action: str, resources: list, on_line: Callable[[str], 
         if rc["disable"]:
             rlog.info("disabled, skipped")
             continue
-        if rc[action]:
+        if isinstance(rc.get(action), str):  # an app's start/stop command
             rlog.info(rc[action])
         error = getattr(registry.implementation(rc.driver), action)(svc, rc, on_line=on_line)
         if error is None:

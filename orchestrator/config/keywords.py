@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from orchestrator.config.keyword import Keyword
-from orchestrator.config.tables import app, default, node, sync, task
+from orchestrator.config.tables import app, default, disk, fs, ip, node, sync, task
 from orchestrator.resources.registry import DRIVERS
 
-_TABLES = (default, app, task, sync, node)
+_TABLES = (default, ip, disk, fs, app, task, sync, node)
 
 _ROWS: list[Keyword] = [row for table in _TABLES for row in table.ROWS]
 

@@ -162,6 +162,7 @@ class _Resolver:
         """Typed values of a section's keywords; an alias (v2's name) counts as its keyword,
         and where both are set the keyword's own name wins."""
         chosen: dict[str, tuple[int, str, str]] = {}  # keyword -> (precedence, raw key, value)
+        failed: set[str] = set()  # given, but its value was refused: said once, not "missing"
         aliases = aliases or {}
         for raw_key, raw_value in section.options.items():
             keyword, _, scope = raw_key.partition("@")
@@ -176,14 +177,13 @@ class _Resolver:
                              f"keyword {keyword!r} cannot be scoped with @")
                 continue
             value = self.expand(section, raw_key, raw_value)
-            if value is None:
-                continue
-            converted = self.convert(section, raw_key, raw_value, kw, value)
-            if converted is _INVALID:
-                continue
-            refused = kw.refuse(converted) if kw.refuse else None
+            converted = _INVALID if value is None else self.convert(section, raw_key,
+                                                                    raw_value, kw, value)
+            refused = kw.refuse(converted) if kw.refuse and converted is not _INVALID else None
             if refused:
                 self.problem(section, raw_key, raw_value, refused)
+            if converted is _INVALID or refused:
+                failed.add(keyword)
                 continue
             precedence = self.precedence(scope)
             if precedence is None:
@@ -195,7 +195,7 @@ class _Resolver:
         for name, (_, _, converted) in chosen.items():
             values[name] = converted
         for name, kw in table.items():
-            if kw.required and name not in chosen:
+            if kw.required and name not in chosen and name not in failed:
                 self.problem(section, name, None, "required keyword is missing")
         return values
 

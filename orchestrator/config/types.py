@@ -272,6 +272,19 @@ def to_address_or_hostname(text: str) -> str:
     return s
 
 
+def to_interface(text: str) -> str:
+    """A network interface name (``eth0``), or ``eth0:1``: the address's label forced."""
+    s = text.strip()
+    if "@" in s:
+        raise ValueError("macvtap interfaces (NAME@INTERFACE) are not supported")
+    dev, _, index = s.partition(":")
+    if not re.fullmatch(r"[^\s/:]{1,15}", dev) or (":" in s and not index.isdigit()):
+        raise ValueError("expected an interface name of at most 15 characters, or NAME:N")
+    if len(s) > 15:
+        raise ValueError(f"the label {s} is longer than 15 characters")
+    return s
+
+
 TYPE_NAMES: dict[Callable[[str], Any], str] = {
     to_string: "string",
     to_bool: "boolean",
@@ -289,6 +302,7 @@ TYPE_NAMES: dict[Callable[[str], Any], str] = {
     to_file_mode: "octal mode",
     to_netmask: "netmask",
     to_address_or_hostname: "address or host name",
+    to_interface: "interface",
     to_limit_size: "size or count",
     to_limit_seconds: "duration (seconds)",
     to_retcodes: "retcodes",

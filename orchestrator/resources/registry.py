@@ -26,9 +26,17 @@ class DriverSpec:
     lifecycle: bool  # started with the service, stopped with it in reverse order
     start_order: int = 100  # lifecycle order between groups (OpenSVC: ip, disk, fs, ... app)
     types: tuple[str, ...] = ()  # values of its ``type`` keyword ("" : none)
+    # names other resources may reference at run time: {disk#1.exposed_devs[0]}
+    exposes: tuple[str, ...] = ()
 
 
 DRIVERS: dict[str, DriverSpec] = {spec.group: spec for spec in (
+    DriverSpec("ip", "orchestrator.resources.ip", avail=True, lifecycle=True, start_order=10,
+               types=("host",)),
+    DriverSpec("disk", "orchestrator.resources.disk", avail=True, lifecycle=True, start_order=20,
+               types=("loop",), exposes=("exposed_devs",)),
+    DriverSpec("fs", "orchestrator.resources.fs", avail=True, lifecycle=True, start_order=30,
+               types=("ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "bind", "none", "flag")),
     DriverSpec("app", "orchestrator.resources.app", avail=True, lifecycle=True, start_order=50,
                types=("forking", "simple")),
     DriverSpec("task", "orchestrator.resources.task", avail=False, lifecycle=False),

@@ -17,7 +17,7 @@ CASES = {
     "bad_schedule": ("[task#0]\ncommand = /bin/true\nschedule = 25:00-26:00\n",
                      ["svc.conf:3: [task#0] schedule = 25:00-26:00: invalid schedule"]),
     "bad_section": ("[task0]\ncommand = /bin/true\n", ["svc.conf:1: [task0]: bad section name"]),
-    "unknown_driver": ("[disk#0]\nsize = 1\n", ["svc.conf:1: [disk#0]: unknown resource driver"]),
+    "unknown_driver": ("[volume#0]\nsize = 1\n", ["svc.conf:1: [volume#0]: unknown resource driver"]),
     "duplicate_section": ("[task#0]\ncommand = /bin/true\n[task#0]\ncommand = /bin/false\n",
                           ["svc.conf:3: [task#0]: duplicate section [task#0] (first at line 1)"]),
     "duplicate_keyword": ("[task#0]\ncommand = /bin/true\ncommand = /bin/false\n",

@@ -7,12 +7,24 @@ from orchestrator.config.keywords import RESOURCE_DRIVERS, SERVICE_SECTIONS
 from orchestrator.execution.executors import HostExecutor, executor_for
 from orchestrator.resources import registry
 
+# every driver, with OpenSVC's start order of those started with the service (stop reverses)
+DRIVERS = {"ip", "disk", "fs", "app", "task", "sync"}
+LIFECYCLE = ["ip", "disk", "fs", "app"]
+
 
 def test_sections_and_lifecycle_follow_the_registry():
-    assert set(RESOURCE_DRIVERS) == set(registry.DRIVERS) == {"app", "task", "sync"}
+    assert set(RESOURCE_DRIVERS) == set(registry.DRIVERS) == DRIVERS
     assert SERVICE_SECTIONS[0] == "DEFAULT"
-    assert registry.lifecycle_groups() == ["app"]
-    assert [g for g, s in registry.DRIVERS.items() if s.avail] == ["app"]
+    assert registry.lifecycle_groups() == LIFECYCLE
+    assert {g for g, s in registry.DRIVERS.items() if s.avail} == set(LIFECYCLE)
+
+
+def test_exposed_devices_are_declared_where_they_are_offered():
+    assert {g: s.exposes for g, s in registry.DRIVERS.items() if s.exposes} == {
+        "disk": ("exposed_devs",)}
+    for group, spec in registry.DRIVERS.items():
+        if spec.exposes:
+            assert callable(registry.implementation(group).exposed), group
 
 
 def test_every_driver_module_implements_what_its_row_promises():

@@ -1,0 +1,165 @@
+"""The ``disk`` driver, type loop (om3's resdiskloop): a loop device on a file.
+
+start: attach the file with ``losetup -f --show`` unless a loop device already backs it;
+a missing file is created first, sparse, ``size`` bytes, mode 0600 (om3 does this at
+provision; this project has no provision action, so start does). A file on a tmpfs is
+volatile: om3 recreates it at start and removes it at stop, and so do we. stop: ``losetup
+-d`` each loop device backed by the file, and wait until it is gone; one still mounted is
+not detached (losetup would only mark it to go at the last umount): the stop fails, naming
+the mount. status: up iff a loop
+device is backed by the file (compared by device and inode), warn when the file is gone or
+empty. The device is offered to the others as ``{disk#N.exposed_devs[0]}`` (see exposed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import structlog
+
+from orchestrator.resources import hostcmd, mounts
+from orchestrator.resources.problems import keyword_problem
+from orchestrator.resources.status import Status
+
+if TYPE_CHECKING:
+    from orchestrator.config.service import ResourceConfig
+    from orchestrator.service import Service
+
+# host-wide, not under the node root: two nodes on one host share its loop devices
+_LOSETUP_LOCK = Path("/run/lock/orchestrator-losetup.lock")
+DETACH_WAIT = 5.0
+
+
+def _devices(rc: ResourceConfig) -> list[str]:
+    return [name for name, _ in mounts.loops_backed_by(rc["file"])]
+
+
+def exposed(service: Service, rc: ResourceConfig, name: str) -> list[str]:
+    """``exposed_devs``: the loop devices backed by the file (none while down)."""
+    return _devices(rc) if name == "exposed_devs" else []
+
+
+def status(service: Service, rc: ResourceConfig) -> tuple[Status, str, str | None]:
+    devices = _devices(rc)
+    label = rc["file"] + (f" ({', '.join(devices)})" if devices else "")
+    if not devices:
+        return Status.DOWN, label, None
+    try:
+        size = os.stat(rc["file"]).st_size
+    except OSError:
+        return Status.WARN, label, "backend file deleted"
+    if size == 0:
+        return Status.WARN, label, "file exists but is empty"
+    return Status.UP, label, None
+
+
+@contextlib.contextmanager
+def _losetup_lock() -> Iterator[None]:
+    """One check-then-attach at a time on this host (om3 locks losetup likewise)."""
+    _LOSETUP_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(_LOSETUP_LOCK, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def start(service: Service, rc: ResourceConfig,
+          on_line: Callable[[str], None] | None = None) -> str | None:
+    try:
+        return _start(service, rc)
+    except OSError as exc:
+        return f"{rc['file']}: {exc.strerror or exc}"
+
+
+def _start(service: Service, rc: ResourceConfig) -> str | None:
+    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    path = rc["file"]
+    with _losetup_lock():
+        devices = _devices(rc)
+        if devices:
+            if os.path.getsize(path) == 0:
+                return f"{path} exists but is empty"
+            log.info(f"{path} is already set up on {', '.join(devices)}")
+            return None
+        if _volatile(path) and os.path.isfile(path):
+            log.info(f"{path} is on a tmpfs: recreated (volatile)")
+            os.unlink(path)
+        if not os.path.exists(path):
+            error = _create(service, rc, log)
+            if error:
+                return error
+        elif not os.path.isfile(path):
+            return keyword_problem(service, rc, "file", path, "exists but is not a regular file")
+        res = hostcmd.run(["losetup", "-f", "--show", path], timeout=60, logger=log)
+    if not res.ok:
+        return res.failure()
+    log.info(f"{path} attached to {res.out.strip()}")
+    return None
+
+
+def _create(service: Service, rc: ResourceConfig, log: structlog.BoundLogger) -> str | None:
+    """The backing file, sparse (om3: one byte written at the last 512-byte block)."""
+    path, size = rc["file"], rc["size"]
+    if not size:
+        return keyword_problem(service, rc, "size", None,
+                               f"not set, and the file {path} does not exist")
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        log.info(f"create file {path} ({size} bytes, sparse)")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.ftruncate(fd, size // 512 * 512)
+        finally:
+            os.close(fd)
+        os.chown(path, 0, 0)
+    except OSError as exc:
+        return keyword_problem(service, rc, "file", path, f"cannot create it: {exc.strerror}")
+    return None
+
+
+def _volatile(path: str) -> bool:
+    """Whether the file lives on a tmpfs (om3's isVolatile)."""
+    try:
+        real = os.path.realpath(path)
+        best = max((m for m in mounts.read_mounts()
+                    if real == m.mountpoint or real.startswith(m.mountpoint.rstrip("/") + "/")),
+                   key=lambda m: len(m.mountpoint), default=None)
+    except OSError:
+        return False
+    return best is not None and best.fstype == "tmpfs"
+
+
+def stop(service: Service, rc: ResourceConfig,
+         on_line: Callable[[str], None] | None = None) -> str | None:
+    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    path = rc["file"]
+    devices = _devices(rc)
+    if not devices:
+        log.info(f"{path} is already down")
+    table = mounts.read_mounts()
+    for device in devices:
+        users = sorted({m.mountpoint for m in mounts.mounts_of(table, device)})
+        if users:  # losetup -d would only mark it to go at the last umount
+            return f"{device} ({path}) is still mounted on {', '.join(users)}: not detached"
+    for device in devices:
+        res = hostcmd.run(["losetup", "-d", device], timeout=60, logger=log)
+        if not res.ok:
+            return res.failure()
+    deadline = time.monotonic() + DETACH_WAIT
+    while _devices(rc):
+        if time.monotonic() > deadline:
+            left = ", ".join(_devices(rc))
+            return f"losetup silently failed to detach {left} (still in use?)"
+        time.sleep(0.1)
+    if _volatile(path) and os.path.isfile(path):
+        log.info(f"unlink {path} (on a tmpfs: volatile)")
+        os.unlink(path)
+    return None
