@@ -145,9 +145,16 @@ def daemon_run() -> int:
     from orchestrator.config.node import load_node_config
     from orchestrator.daemon.agent import Agent
 
+    from orchestrator import metrics
+
     agent = Agent(load_node_config())
     agent.install_signal_handlers()
-    return agent.run()
+    served = metrics.start(agent)  # node.conf [metrics] listen: /metrics (docs/metrics.md)
+    try:
+        return agent.run()
+    finally:
+        if served is not None:
+            served.close()
 
 
 def _main(argv: list[str]) -> int:

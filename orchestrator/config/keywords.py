@@ -13,17 +13,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from orchestrator.config.keyword import Keyword
-from orchestrator.config.tables import app, default, disk, fs, ip, node, sync, task
+from orchestrator.config.tables import app, default, disk, fs, ip, metrics, node, sync, task
 from orchestrator.resources.registry import DRIVERS
 
-_TABLES = (default, ip, disk, fs, app, task, sync, node)
+_TABLES = (default, ip, disk, fs, app, task, sync, node, metrics)
 
 _ROWS: list[Keyword] = [row for table in _TABLES for row in table.ROWS]
 
 KEYWORDS: dict[tuple[str, str], Keyword] = {(k.section, k.name): k for k in _ROWS}
 RESOURCE_DRIVERS = tuple(DRIVERS)  # the section groups the driver registry declares
 SERVICE_SECTIONS = ("DEFAULT", *RESOURCE_DRIVERS)
-NODE_SECTIONS = ("node", "cluster", "collector")
+NODE_SECTIONS = ("node", "cluster", "collector", "metrics")
 
 
 def keywords_of(section_kind: str) -> dict[str, Keyword]:

@@ -19,6 +19,7 @@ _TITLES = {
     "node": "node.conf `[node]`",
     "cluster": "node.conf `[cluster]`",
     "collector": "node.conf `[collector]`",
+    "metrics": "node.conf `[metrics]`",
 }
 
 

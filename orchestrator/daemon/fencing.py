@@ -29,6 +29,12 @@ class FenceClock:
     delay: float
     suspended_since: float | None = None
     fenced: bool = False
+    fences: int = 0  # since the agent started, its own and its keeper's (the metrics')
+
+    def fenced_now(self) -> None:
+        """This node fences now: nothing more until the connection is back."""
+        self.fenced = True
+        self.fences += 1
 
     def suspended(self, now: float | None = None) -> None:
         """Start the clock at ``now`` (the last contact with ZooKeeper; default: now)."""

@@ -158,7 +158,7 @@ class Instances:
         """ZooKeeper has not answered for the fence delay: the keeper stops everything this
         node runs before our session can expire elsewhere (here, without a keeper)."""
         host = self.host
-        host.fence.fenced = True
+        host.fence.fenced_now()
         held = [rt for rt in host.runtimes.values() if rt.started]
         log.warning(f"node {host.me}: no answer from ZooKeeper for {host.fence.delay:g}s; "
                     f"fencing: stopping {', '.join(rt.name for rt in held) or 'nothing'} "
@@ -182,6 +182,7 @@ class Instances:
         it) started here: none of it runs any more; placement decides what comes back."""
         host = self.host
         for report in reports:
+            host.fence.fences += 1  # counted where it is heard of (the metrics)
             services = sorted(report.get("services") or {})
             log.warning(f"node {host.me}: the fence keeper fenced agent "
                         f"{report.get('agent_pid')} at {report.get('at')} ({report.get('why')}): "

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from orchestrator.jobs.model import NODE, Firing, Job, JobKind
-from orchestrator.runs import RunRecord, RunStatus, new_run_id
+from orchestrator.runs import RunRecord, RunStatus, events, new_run_id
 
 if TYPE_CHECKING:
     from orchestrator.config.node import NodeConfig
@@ -82,6 +82,7 @@ class NodeState:
                 "status": str(record.status), "reason": record.reason,
                 "at": datetime.now(UTC).isoformat()}
             self._write(data)
+        events.saved(record)  # the agent's metrics count it
 
     def _write(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

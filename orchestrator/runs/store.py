@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from orchestrator.runs import events
 from orchestrator.runs.record import RunRecord, RunStatus
 
 HISTORY_PER_JOB = 100
@@ -178,6 +179,8 @@ class FileRunStore:
         with contextlib.suppress(FileNotFoundError):
             (self.base / "running" / f"{record.run_id}.json").unlink()
         self._prune(record.rid)
+        if record.status is not RunStatus.RUNNING:
+            events.saved(record)  # the agent's metrics count it
 
     def _prune(self, rid: str) -> None:
         files = sorted(self._rid_dir(rid).glob("*.json"))
