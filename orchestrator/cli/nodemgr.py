@@ -142,10 +142,9 @@ def _note(s: dict) -> str:
 
 def daemon_run() -> int:
     """The node agent in the foreground, until SIGTERM or SIGINT."""
+    from orchestrator import metrics
     from orchestrator.config.node import load_node_config
     from orchestrator.daemon.agent import Agent
-
-    from orchestrator import metrics
 
     agent = Agent(load_node_config())
     agent.install_signal_handlers()

@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("freeze", help="stop automatic orchestration (failover)")
     sub.add_parser("thaw", help="resume automatic orchestration")
     sub.add_parser("clear", help="remove the failure marks (failed starts, spent restarts)")
+    logs = sub.add_parser("logs", help="the output of a task's newest run, or of one run")
+    logs.add_argument("--rid", action="append", default=[], help="task#0, task, lists")
+    logs.add_argument("--run", metavar="RUN_ID", help="this run (print runs lists them)")
+    logs.add_argument("--follow", action="store_true", help="follow a running run to its end")
     ls = sub.add_parser("ls", help="services known to this node")
     ls.add_argument("--format", choices=["text", "json"], default="text")
     return p
@@ -105,9 +109,11 @@ def _main(argv: list[str]) -> int:
         return lifecycle.delete(node, args.svc)
     svc = service_mod.load(node, args.svc)
     log.bind_service_log(log.service_logfile(node.paths.log_dir, svc.name))
-    if node.is_clustered and args.action == "run":
+    if node.is_clustered and args.action in ("run", "logs"):
         with _cluster_view(node, svc):
-            return _run(svc, args)
+            return _run(svc, args) if args.action == "run" else _logs(node, svc, args)
+    if args.action == "logs":
+        return _logs(node, svc, args)
     if args.action == "run":
         return _run(svc, args)
     if args.action == "sync":
@@ -135,6 +141,12 @@ def _run(svc, args: argparse.Namespace) -> int:  # noqa: ANN001
         subsets=[s for text in args.subsets for s in split_list(text)],
         confirm=args.confirm, cron=args.cron)
     return run_action(svc, opts, on_line=_echo)
+
+
+def _logs(node, svc, args: argparse.Namespace) -> int:  # noqa: ANN001
+    from orchestrator.cli import logs
+
+    return logs.show(node, svc, args)
 
 
 def _sync(node, svc) -> int:  # noqa: ANN001
