@@ -6,9 +6,12 @@ provision; this project has no provision action, so start does). A file on a tmp
 volatile: om3 recreates it at start and removes it at stop, and so do we. stop: ``losetup
 -d`` each loop device backed by the file, and wait until it is gone; one still mounted is
 not detached (losetup would only mark it to go at the last umount): the stop fails, naming
-the mount. status: up iff a loop
-device is backed by the file (compared by device and inode), warn when the file is gone or
-empty. The device is offered to the others as ``{disk#N.exposed_devs[0]}`` (see exposed).
+the mount. status: up iff a loop device is backed by the file (compared by device and
+inode) and it is the attachment this node made (its device and diskseq, kept in the
+instance's state: two nodes on one host, as in the tests, share the loop devices but not
+their attachments; stop leaves another's alone, start takes over one it finds, as om3's
+"already set up"); warn when the file is gone or empty. The device is offered to the others
+as ``{disk#N.exposed_devs[0]}`` (see exposed).
 """
 
 from __future__ import annotations
@@ -34,22 +37,45 @@ if TYPE_CHECKING:
 # host-wide, not under the node root: two nodes on one host share its loop devices
 _LOSETUP_LOCK = Path("/run/lock/orchestrator-losetup.lock")
 DETACH_WAIT = 5.0
+STATE = "loops"  # the instance's local state: rid -> the attachment this node made
 
 
 def _devices(rc: ResourceConfig) -> list[str]:
+    """Every loop device backed by the file, whoever attached it."""
     return [name for name, _ in mounts.loops_backed_by(rc["file"])]
 
 
+def _record(service: Service, rc: ResourceConfig) -> dict | None:
+    return service.state.read().get(STATE, {}).get(rc.rid)
+
+
+def _remember(service: Service, rc: ResourceConfig, device: str | None) -> None:
+    value = {"device": device, "diskseq": mounts.diskseq(device)} if device else None
+    service.state.update(STATE, rc.rid, value)
+
+
+def _ours(service: Service, rc: ResourceConfig, devices: list[str]) -> list[str]:
+    """The attachment this node made (its device and diskseq recorded in the instance's
+    state): two nodes on one host share the loop devices, not their attachments."""
+    record = _record(service, rc)
+    if not record:
+        return []
+    return [d for d in devices if d == record.get("device")
+            and record.get("diskseq") in (None, mounts.diskseq(d))]
+
+
 def exposed(service: Service, rc: ResourceConfig, name: str) -> list[str]:
-    """``exposed_devs``: the loop devices backed by the file (none while down)."""
-    return _devices(rc) if name == "exposed_devs" else []
+    """``exposed_devs``: the loop device this node attached to the file (none while down)."""
+    return _ours(service, rc, _devices(rc)) if name == "exposed_devs" else []
 
 
 def status(service: Service, rc: ResourceConfig) -> tuple[Status, str, str | None]:
-    devices = _devices(rc)
+    attached = _devices(rc)
+    devices = _ours(service, rc, attached)
     label = rc["file"] + (f" ({', '.join(devices)})" if devices else "")
     if not devices:
-        return Status.DOWN, label, None
+        others = f"attached to {', '.join(attached)}, not by this node" if attached else None
+        return Status.DOWN, label, others
     try:
         size = os.stat(rc["file"]).st_size
     except OSError:
@@ -87,7 +113,10 @@ def _start(service: Service, rc: ResourceConfig) -> str | None:
         if devices:
             if os.path.getsize(path) == 0:
                 return f"{path} exists but is empty"
-            log.info(f"{path} is already set up on {', '.join(devices)}")
+            ours = _ours(service, rc, devices)
+            log.info(f"{path} is already set up on {', '.join(ours or devices)}")
+            if not ours:
+                _remember(service, rc, devices[0])  # om3 takes it as it finds it
             return None
         if _volatile(path) and os.path.isfile(path):
             log.info(f"{path} is on a tmpfs: recreated (volatile)")
@@ -99,9 +128,11 @@ def _start(service: Service, rc: ResourceConfig) -> str | None:
         elif not os.path.isfile(path):
             return keyword_problem(service, rc, "file", path, "exists but is not a regular file")
         res = hostcmd.run(["losetup", "-f", "--show", path], timeout=60, logger=log)
-    if not res.ok:
-        return res.failure()
-    log.info(f"{path} attached to {res.out.strip()}")
+        if not res.ok:
+            return res.failure()
+        device = res.out.strip()
+        _remember(service, rc, device)
+    log.info(f"{path} attached to {device}")
     return None
 
 
@@ -141,9 +172,12 @@ def stop(service: Service, rc: ResourceConfig,
          on_line: Callable[[str], None] | None = None) -> str | None:
     log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
     path = rc["file"]
-    devices = _devices(rc)
+    attached = _devices(rc)
+    devices = _ours(service, rc, attached)
     if not devices:
-        log.info(f"{path} is already down")
+        log.info(f"{path} is already down" + (
+            f" here (attached to {', '.join(attached)}, not by this node: left alone)"
+            if attached else ""))
     table = mounts.read_mounts()
     for device in devices:
         users = sorted({m.mountpoint for m in mounts.mounts_of(table, device)})
@@ -154,12 +188,13 @@ def stop(service: Service, rc: ResourceConfig,
         if not res.ok:
             return res.failure()
     deadline = time.monotonic() + DETACH_WAIT
-    while _devices(rc):
+    while left := sorted(set(devices) & set(_devices(rc))):
         if time.monotonic() > deadline:
-            left = ", ".join(_devices(rc))
-            return f"losetup silently failed to detach {left} (still in use?)"
+            return f"losetup silently failed to detach {', '.join(left)} (still in use?)"
         time.sleep(0.1)
-    if _volatile(path) and os.path.isfile(path):
+    if _record(service, rc):
+        _remember(service, rc, None)
+    if _volatile(path) and os.path.isfile(path) and not _devices(rc):
         log.info(f"unlink {path} (on a tmpfs: volatile)")
         os.unlink(path)
     return None

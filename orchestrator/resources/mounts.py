@@ -123,6 +123,15 @@ def loops_backed_by(path: str) -> list[tuple[str, tuple[int, int]]]:
     return found
 
 
+def diskseq(device: str) -> str | None:
+    """The kernel's sequence number of the disk (it changes at each loop attach): what tells
+    one attachment of /dev/loopN from a later one."""
+    try:
+        return (_SYS_BLOCK / os.path.basename(device) / "diskseq").read_text().strip()
+    except OSError:
+        return None
+
+
 def _loop_index(name: str) -> int:
     digits = name.removeprefix("loop")
     return int(digits) if digits.isdigit() else 1 << 30

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from e2e_support import Node
 
 from tests.host_support import (
     addresses_on,
@@ -350,3 +351,54 @@ def test_a_loop_device_still_mounted_is_not_detached(node, scratch):
     sh("umount", str(scratch / "by-hand"))
     assert node.svcmgr("-s", "d", "stop").rc == 0
     assert loop_devices_of(image) == []
+
+
+def test_two_nodes_on_one_host_move_the_address_the_disk_and_the_data(tmp_path, scratch):
+    """The lead's two-node layout without daemons: n1 and n2 share this host (its network
+    stack, its loop devices), each with a veth into the LAN and its own mount point. What one
+    node holds is down on the other, and a start there is refused until it lets go."""
+    n1, n2 = Node(tmp_path / "n1", "n1"), Node(tmp_path / "n2", "n2")
+    with lan(interfaces=2) as segment:
+        addr = free_address()
+        text = f"""
+            [DEFAULT]
+            nodes = n1 n2
+
+            [ip#0]
+            name = {addr}
+            netmask = 25
+            dev@n1 = {segment.interfaces[0]}
+            dev@n2 = {segment.interfaces[1]}
+
+            [disk#1]
+            type = loop
+            file = {scratch}/shared/disk1.img
+            size = 32m
+
+            [fs#1]
+            type = ext4
+            dev = {{disk#1.exposed_devs[0]}}
+            mnt@n1 = {scratch}/n1/data
+            mnt@n2 = {scratch}/n2/data
+        """
+        n1.write("db", text)
+        n2.write("db", text)
+        assert n1.svcmgr("-s", "db", "start").rc == 0
+        (scratch / "n1" / "data" / "rows").write_text("from n1\n")
+        assert n1.status("db")["avail"] == "up"
+        passive = n2.status("db")
+        assert passive["avail"] == "down", passive
+        assert passive["resources"]["disk#1"]["reason"].endswith("not by this node")
+        refused = n2.svcmgr("-s", "db", "start")
+        assert refused.rc == 1
+        assert any(f"{addr} is already up on this node's interface {segment.interfaces[0]}"
+                   in e for e in refused.events()), refused.err
+        assert n1.svcmgr("-s", "db", "stop").rc == 0
+        assert n2.svcmgr("-s", "db", "start").rc == 0
+        assert (scratch / "n2" / "data" / "rows").read_text() == "from n1\n"
+        assert f"{addr}/25" in addresses_on(segment.interfaces[1])
+        assert f"{addr}/25" not in addresses_on(segment.interfaces[0])
+        assert segment.ping(addr)
+        assert n1.status("db")["avail"] == "down" and n2.status("db")["avail"] == "up"
+        assert n2.svcmgr("-s", "db", "stop").rc == 0
+        assert loop_devices_of(scratch / "shared" / "disk1.img") == []

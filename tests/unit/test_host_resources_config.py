@@ -5,6 +5,8 @@ references to exposed devices, and their config errors through parse_service."""
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
@@ -207,3 +209,27 @@ def test_config_errors_are_one_line_naming_file_section_keyword_and_value(text, 
     problems = _problems(text)
     assert len(problems) == 1, problems
     assert expected in problems[0], problems
+
+
+def test_a_host_name_is_looked_up_and_cached_and_the_cache_serves_when_lookups_fail(
+        tmp_path, monkeypatch):
+    from orchestrator.resources import ipname
+
+    first = ipname.resolve("localhost", tmp_path)  # a real lookup (/etc/hosts)
+    assert first.address.is_loopback and first.age == 0.0
+    assert (tmp_path / "localhost").read_text() == str(first.address)
+    assert ipname.resolve("198.51.100.150", tmp_path).age == 0.0  # a literal is itself
+    assert not (tmp_path / "198.51.100.150").exists()
+
+    def failing(name):
+        raise OSError(f"lookup of {name} failed: no DNS")
+
+    monkeypatch.setattr(ipname, "_lookup", failing)
+    cached = ipname.resolve("localhost", tmp_path)
+    assert cached.address == first.address and 0 < cached.age < 60 and not cached.expired
+    assert "no DNS; using the cached" in cached.warning
+    old = time.time() - 20 * 60
+    os.utime(tmp_path / "localhost", (old, old))
+    assert ipname.resolve("localhost", tmp_path).expired  # om3: 19 minutes at most
+    with pytest.raises(ipname.Unresolvable, match="no DNS, and no cached address"):
+        ipname.resolve("db.example", tmp_path)
