@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from orchestrator.log import get_logger
@@ -53,10 +53,35 @@ class _AgentState:
                                 "1 while this node's ZooKeeper session is usable (0 when "
                                 "suspended, lost, or standalone)",
                                 value=1.0 if agent.clustered and agent.coord_connected() else 0.0)
+        yield from _schedule(agent)
         yield CounterMetricFamily("orchestrator_fencing",
                                   "Fences on this node since the agent started: the agent's own "
                                   "(ZooKeeper silent) and its fence keeper's, as reported",
                                   value=getattr(agent.fence, "fences", 0))
+
+
+def _schedule(agent: Any) -> Iterator[Any]:
+    """Each job this node would run: its next slot, and the time between its last slot and
+    the next (its period, what "not run for two periods" is measured in)."""
+    nxt = GaugeMetricFamily("orchestrator_job_next_run_timestamp_seconds",
+                            "Next slot of each job this node runs (Unix time)",
+                            labels=["service", "job"])
+    period = GaugeMetricFamily("orchestrator_job_period_seconds",
+                               "Time from a job's last slot to its next one",
+                               labels=["service", "job"])
+    scheduler = getattr(agent, "scheduler", None)
+    if scheduler is not None:
+        with scheduler.lock:
+            entries = list(scheduler.entries.values())
+        for entry in entries:
+            if entry.due is None:
+                continue  # not ours to run now (not the active node, not loaded)
+            nxt.add_metric([entry.svc, entry.key], entry.due.timestamp())
+            if entry.last is not None and entry.due > entry.last:
+                period.add_metric([entry.svc, entry.key],
+                                  (entry.due - entry.last).total_seconds())
+    yield nxt
+    yield period
 
 
 class DaemonMetrics:
@@ -75,6 +100,9 @@ class DaemonMetrics:
         self.duration = Histogram("orchestrator_job_duration_seconds",
                                   "Duration of scheduled runs", ["service", "job"],
                                   buckets=DURATION_BUCKETS, registry=r)
+        self.last_ok = Gauge("orchestrator_job_last_success_timestamp_seconds",
+                             "End of the job's last ok run on this node (Unix time)",
+                             ["service", "job"], registry=r)
         r.register(_AgentState(agent))
         self.server: Any = None
 
@@ -90,6 +118,8 @@ class DaemonMetrics:
         if status not in RAN:
             return
         self.runs.labels(service, job, status).inc()
+        if status == "ok" and record.ended_at:
+            self.last_ok.labels(service, job).set(record.ended_at.timestamp())
         if record.started_at and record.scheduled_at:
             skew = (record.started_at - record.scheduled_at).total_seconds()
             self.skew.labels(service, job).observe(max(0.0, skew))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,6 +13,7 @@ from collector_support import TOKENS, CollectorProcess
 from orchestrator.builtins.asset import asset_facts
 from orchestrator.builtins.push import push_asset
 from orchestrator.config.node import load_node_config
+from orchestrator.devtools import chromium
 from orchestrator.paths import NodePaths
 from orchestrator.push import PushClient
 
@@ -40,17 +39,10 @@ class _Rows(HTMLParser):
 
 
 def dump_dom(url: str, profile: Path) -> str:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("chromium is not installed (apt-get install chromium; deploy/bootstrap.sh "
-                    "installs it)", pytrace=False)
-    out = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={profile}", "--dump-dom", url],
-        capture_output=True, text=True, timeout=90)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout
+    try:
+        return chromium.dump_dom(url, profile)
+    except chromium.ChromiumMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def test_page_shows_nodes_with_assets_and_services_with_active_nodes(collector: CollectorProcess,

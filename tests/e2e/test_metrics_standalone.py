@@ -73,6 +73,13 @@ def test_metrics_count_what_the_run_records_say(node: Node) -> None:
                                               ("task#gated", "skipped")])
 
         wait(enough, what="runs of each task")
+        live = scrape(port)
+        labels = (("job", "task#ok"), ("service", "svc"))
+        assert live[("orchestrator_job_period_seconds", labels)] == 1.0  # @1s
+        assert live[("orchestrator_job_next_run_timestamp_seconds", labels)] > time.time() - 5
+        assert live[("orchestrator_job_last_success_timestamp_seconds", labels)] > 0
+        assert ("orchestrator_job_last_success_timestamp_seconds",
+                (("job", "task#bad"), ("service", "svc"))) not in live  # never ok
         node.write("svc", TASKS.format(disable="disable = true"))  # the daemon stops them
 
         def settled() -> dict:
