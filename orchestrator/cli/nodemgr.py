@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import datetime
 
+from orchestrator.cli import completion
 from orchestrator.cli.common import ArgParser, emit_json, guarded, table
 from orchestrator.errors import UsageError
 
@@ -157,7 +158,9 @@ def daemon_run() -> int:
 
 
 def _main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    completion.autocomplete(parser)  # the shell asking for completions: answered, exits
+    args = parser.parse_args(argv)
     from orchestrator import log
 
     log.configure()

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from orchestrator.cli import views
+from orchestrator.cli import completion, views
 from orchestrator.cli.common import ArgParser, guarded
 from orchestrator.errors import UsageError
 
@@ -20,11 +20,13 @@ _OWN_NAMES = {"svcmgr", "svcmgr.py", "__main__.py", "-c"}
 
 def build_parser() -> argparse.ArgumentParser:
     p = ArgParser(prog="svcmgr", description="Service actions")
-    p.add_argument("-s", "--service", dest="svc", help="service name")
+    p.add_argument("-s", "--service", dest="svc", help="service name"
+                   ).completer = completion.service_names  # type: ignore[attr-defined]
     sub = p.add_subparsers(dest="action", required=True, parser_class=ArgParser)
 
     run = sub.add_parser("run", help="run tasks of the service")
-    run.add_argument("--rid", action="append", default=[], help="rids: task#0, task, lists")
+    run.add_argument("--rid", action="append", default=[], help="rids: task#0, task, lists"
+                     ).completer = completion.rids  # type: ignore[attr-defined]
     run.add_argument("--tags", help="a,b = a or b; a+b = a and b")
     run.add_argument("--subsets", action="append", default=[])
     run.add_argument("--confirm", action="store_true", help="skip confirmation prompts")
@@ -32,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("print", help="print schedule|status|runs|config")
     pr.add_argument("what", choices=["schedule", "status", "runs", "config"])
-    pr.add_argument("--rid", action="append", default=[])
+    pr.add_argument("--rid", action="append", default=[]
+                    ).completer = completion.rids  # type: ignore[attr-defined]
     pr.add_argument("--format", choices=["text", "json"], default="text")
 
     val = sub.add_parser("validate", help="validate config")
@@ -58,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("thaw", help="resume automatic orchestration")
     sub.add_parser("clear", help="remove the failure marks (failed starts, spent restarts)")
     logs = sub.add_parser("logs", help="the output of a task's newest run, or of one run")
-    logs.add_argument("--rid", action="append", default=[], help="task#0, task, lists")
+    logs.add_argument("--rid", action="append", default=[], help="task#0, task, lists"
+                      ).completer = completion.rids  # type: ignore[attr-defined]
     logs.add_argument("--run", metavar="RUN_ID", help="this run (print runs lists them)")
     logs.add_argument("--follow", action="store_true", help="follow a running run to its end")
     ls = sub.add_parser("ls", help="services known to this node")
@@ -74,7 +78,9 @@ def _argv_with_link(argv: list[str]) -> list[str]:
 
 
 def _main(argv: list[str]) -> int:
-    args = build_parser().parse_args(_argv_with_link(argv))
+    parser = build_parser()
+    completion.autocomplete(parser)  # the shell asking for completions: answered, exits
+    args = parser.parse_args(_argv_with_link(argv))
     from orchestrator import log
 
     log.configure()
