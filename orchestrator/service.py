@@ -119,4 +119,4 @@ def load(node: NodeConfig, svcname: str) -> Service:
     path = node.paths.service_conf(svcname)
     if not path.exists():
         raise UsageError(f"unknown service {svcname!r}: no config file {path}")
-    return Service(load_service(path, svcname, node.nodename), node)
+    return Service(load_service(path, svcname, node.nodename, node.service_context()), node)

@@ -176,7 +176,7 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
             status, reason = RunStatus.INTERRUPTED, f"interrupted: {result.interrupted}"
         elif result.timed_out:
             status, reason = RunStatus.TIMEOUT, f"timed out after {rc['timeout']:g}s, killed"
-        elif result.exit_code != 0:
+        elif not _succeeded(rc, result.exit_code):
             status, reason = RunStatus.FAILED, f"exited with code {result.exit_code}"
         else:
             status, reason = RunStatus.OK, None
@@ -192,6 +192,15 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
     except BaseException as exc:  # interrupted (Ctrl-C, daemon stop): never leave "running"
         _finish(store, record, RunStatus.INTERRUPTED, None, f"interrupted: {exc!r}")
         raise
+
+
+def _succeeded(rc: ResourceConfig, exit_code: int | None) -> bool:
+    """The command's exit code maps to up through the task's retcodes (om3: 0:up 1:down
+    by default; a code they do not name is warn, a failure)."""
+    codes = rc.get("retcodes")
+    if codes is None or exit_code is None:
+        return exit_code == 0
+    return codes.status(exit_code) == "up"
 
 
 def _not_begun(store: RunStore, record: RunRecord, exc: BaseException) -> RunRecord:

@@ -37,14 +37,15 @@ def _config(coord: ClusterStore, svc: str, node: NodeConfig) -> Any:
     if text is None:
         raise UsageError(f"unknown service {svc!r}: not in cluster "
                          f"{node.get('cluster', 'name')}")
-    return parse_service(text, f"cluster:{svc}", svc, node.nodename)
+    return parse_service(text, f"cluster:{svc}", svc, node.nodename, node.service_context())
 
 
 def create(node: NodeConfig, svc: str, source: Path) -> int:
     """Validate, then install in the cluster: nothing changes unless the file is valid."""
     validate_service_name(svc)
     text = read_config_text(source)
-    parse_service(text, str(source), svc, node.nodename)  # ConfigError, exit 2
+    parse_service(text, str(source), svc, node.nodename,
+                  node.service_context())  # ConfigError, exit 2
     with connect(node) as coord:
         coord.put_service_config(svc, text)
     log.info(f"installed {svc} in the cluster from {source}", svc=svc)

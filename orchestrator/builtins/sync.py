@@ -4,7 +4,8 @@ The destination on each peer is the resource's ``dst`` (default ``src``) resolve
 peer* (``{nodename}`` is the peer's name), so several nodes can share one machine. A peer
 whose address is this machine gets a local copy; any other is reached with rsync over ssh
 (``BatchMode``: keys, never a password prompt). Options: ``-a --numeric-ids --delete
---mkpath`` (a mirror, like OpenSVC's), then the resource's ``options``.
+--mkpath`` (a mirror, like OpenSVC's; none with ``reset_options``), ``--bwlimit`` from
+``bwlimit``, then the resource's ``options``.
 
 A failed sync marks the resource ``warn`` with the reason (the instance's local state); the
 next slot retries.
@@ -58,15 +59,18 @@ def peers_of(svc: Service, rc: ResourceConfig) -> list[str]:
 
 def destination_for(svc: Service, rc: ResourceConfig, peer: str) -> str:
     """``dst`` (or ``src``) as the peer resolves it."""
-    peer_cfg = parse_service(svc.config.text, svc.config.path, svc.name, peer)
+    peer_cfg = parse_service(svc.config.text, svc.config.path, svc.name, peer,
+                             svc.config.context)
     peer_rc = peer_cfg.resources[rc.rid]
     return peer_rc["dst"] or peer_rc["src"]
 
 
 def rsync_argv(rc: ResourceConfig, src: str, target: str, remote: bool) -> list[str]:
-    argv = ["rsync", *BASE_OPTIONS]
+    argv = ["rsync", *(() if rc.get("reset_options") else BASE_OPTIONS)]
     if remote:
         argv += ["-e", "ssh -o BatchMode=yes -o ConnectTimeout=10"]
+    if rc.get("bwlimit"):
+        argv.append(f"--bwlimit={rc['bwlimit']}")
     argv += list(rc["options"])
     source = src + "/" if Path(src).is_dir() and not src.endswith("/") else src
     return [*argv, source, target]

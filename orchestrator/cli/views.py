@@ -23,7 +23,7 @@ def ls(node: NodeConfig, fmt: str) -> int:
     for name in service_names(node):
         path = node.paths.service_conf(name)
         try:
-            cfg = load_service(path, name, node.nodename)
+            cfg = load_service(path, name, node.nodename, node.service_context())
             rows.append({"service": name, "path": str(path), "valid": True,
                          "nodes": list(cfg.nodes), "topology": cfg.defaults["topology"]})
         except ConfigError as exc:
@@ -60,7 +60,11 @@ def validate_config(node: NodeConfig, svcname: str) -> int:
     path = node.paths.service_conf(svcname)
     if not path.exists():
         raise UsageError(f"unknown service {svcname!r}: no config file {path}")
-    load_service(path, svcname, node.nodename)  # ConfigError lists every problem, exit 2
+    # ConfigError lists every problem, exit 2; warnings (accepted with no effect here, a
+    # repeated keyword) go to stderr, one line each, and the config is valid
+    cfg = load_service(path, svcname, node.nodename, node.service_context())
+    for warning in cfg.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
     sys.stdout.write(f"{path}: valid\n")
     return 0
 

@@ -17,14 +17,25 @@ class ConfigProblem:
     reason: str
 
     def __str__(self) -> str:
+        """One line, whatever the value: a value written on several lines shows its first
+        line and how many more there are (the line number is the keyword's)."""
         where = f"{self.path}:{self.line}" if self.line else self.path
         what = f"[{self.section}]" if self.section else ""
         if self.keyword is not None:
             what += f" {self.keyword}"
             if self.value is not None:
-                what += f" = {self.value}"
+                what += f" = {_one_line(self.value)}"
         what = what.strip()
-        return f"{where}: {what}: {self.reason}" if what else f"{where}: {self.reason}"
+        reason = " ".join(self.reason.split())
+        return f"{where}: {what}: {reason}" if what else f"{where}: {reason}"
+
+
+def _one_line(value: str) -> str:
+    lines = [line.strip() for line in value.splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else ""
+    more = len(lines) - 1
+    return f"{lines[0]} ... (+{more} more line{'s' if more > 1 else ''})"
 
 
 class ConfigError(UsageError):

@@ -1,8 +1,15 @@
 """A strict INI reader for OpenSVC-layout files.
 
 configparser is not used because it copies ``[DEFAULT]`` into every section, interpolates
-``%`` (task commands contain ``date +%F``) and forgets line numbers; our errors must name
-the file and line of a duplicate section or keyword.
+``%`` (task commands contain ``date +%F``) and forgets line numbers; our errors and
+warnings name the file and line.
+
+A repeated keyword or section reads as OpenSVC v3 reads it (om3 loads configs with go-ini,
+no shadows, unique sections): the last value of a keyword wins, and a section written twice
+is one section, its keywords merged. Each repetition is a warning, not an error. (v2's
+Python configparser refused both.) Unlike om3, ``" #"`` and ``" ;"`` inside a value are
+kept (om3 cuts the value there, which breaks shell commands such as ``a ; b``), and quotes
+around a whole value are kept (om3 strips them).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ class IniProblem:
     section: str | None
     key: str | None
     message: str
+    warning: bool = False  # read as OpenSVC reads it, but worth saying
 
 
 def parse_ini(text: str) -> tuple[dict[str, IniSection], list[IniProblem]]:
@@ -54,11 +62,11 @@ def parse_ini(text: str) -> tuple[dict[str, IniSection], list[IniProblem]]:
             name = m.group("name").strip()
             last_key = None
             if name in sections:
-                problems.append(
-                    IniProblem(lineno, name, None,
-                               f"duplicate section [{name}] (first at line {sections[name].line})")
-                )
-                current = IniSection(name, lineno)  # parse on, but keep the first one
+                problems.append(IniProblem(
+                    lineno, name, None,
+                    f"repeated section [{name}] (first at line {sections[name].line}): read "
+                    "as one section, its keywords merged, as OpenSVC does", warning=True))
+                current = sections[name]
                 continue
             current = IniSection(name, lineno)
             sections[name] = current
@@ -72,10 +80,11 @@ def parse_ini(text: str) -> tuple[dict[str, IniSection], list[IniProblem]]:
             current = sections.setdefault("DEFAULT", IniSection("DEFAULT", lineno))
         key, value = m.group("key").strip(), m.group("value").strip()
         if key in current.options:
-            problems.append(IniProblem(lineno, current.name, key,
-                                       f"duplicate keyword {key!r} (first at line {current.lines[key]})"))
-            last_key = None
-            continue
+            problems.append(IniProblem(
+                lineno, current.name, key,
+                f"repeated keyword {key!r} (first at line {current.lines[key]}): the last "
+                "value wins, as in OpenSVC", warning=True))
+            del current.options[key]  # the last one, in its place and at its line
         current.options[key] = value
         current.lines[key] = lineno
         last_key = key

@@ -26,10 +26,27 @@ class Keyword:
     # why a valid value is refused (not supported yet, nothing to do here), or None: accepted
     refuse: Callable[[Any], str | None] | None = None
     aliases: tuple[str, ...] = ()  # other names OpenSVC gives it (v2's, deprecated ones)
+    # accepted with no effect here: why (validate warns when the value is not the default)
+    noop: str | None = None
+    # a warning about a valid value as written (om3 refuses it, we read it as ...), or None
+    notice: Callable[[str], str | None] | None = None
+    # the keyword whose value this one replaces when set (run_timeout -> timeout)
+    overrides: str | None = None
 
     @property
     def type_name(self) -> str:
         return t.type_name(self.convert)
+
+    @property
+    def no_effect(self) -> str | None:
+        """Why the keyword is accepted with no effect here, or None: ``noop``, or a doc that
+        says so ("Accepted, no effect: ...")."""
+        if self.noop:
+            return self.noop
+        for mark in ("Accepted, no effect: ", "Accepted with no effect: "):
+            if mark in self.doc:
+                return self.doc.split(mark, 1)[1].rstrip(".")
+        return None
 
 
 def kw(section: str, name: str, convert: Callable[[str], Any], default: Any, doc: str,

@@ -13,10 +13,24 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from orchestrator.config.keyword import Keyword
-from orchestrator.config.tables import app, default, disk, fs, ip, metrics, node, sync, task
+from orchestrator.config.tables import (
+    app,
+    default,
+    default_compat,
+    disk,
+    fs,
+    generic,
+    ip,
+    metrics,
+    node,
+    subset,
+    sync,
+    task,
+)
 from orchestrator.resources.registry import DRIVERS
 
-_TABLES = (default, ip, disk, fs, app, task, sync, node, metrics)
+_TABLES = (default, default_compat, ip, disk, fs, app, task, sync, generic, subset, node,
+           metrics)
 
 _ROWS: list[Keyword] = [row for table in _TABLES for row in table.ROWS]
 
@@ -31,9 +45,33 @@ def keywords_of(section_kind: str) -> dict[str, Keyword]:
     return {k.name: k for k in _ROWS if k.section == section_kind}
 
 
+def resource_keywords(group: str) -> dict[str, Keyword]:
+    """Every keyword of a ``[group#id]`` section: the driver's own rows, then the keywords
+    OpenSVC accepts in every resource section (``tables/generic``) it has no row for."""
+    return {**keywords_of(generic.SECTION), **keywords_of(group)}
+
+
 def aliases_of(section_kind: str) -> dict[str, str]:
     """OpenSVC's other names of this section kind's keywords: alias -> keyword name."""
     return {alias: k.name for k in _ROWS if k.section == section_kind for alias in k.aliases}
+
+
+def resource_aliases(group: str) -> dict[str, str]:
+    """The other names of a ``[group#id]`` section's keywords (generic ones, then its own)."""
+    return {**aliases_of(generic.SECTION), **aliases_of(group)}
+
+
+def is_resource_keyword(name: str) -> bool:
+    """A keyword of some resource section (a DEFAULT value of it is their default)."""
+    return name != "type" and any(name in resource_keywords(group) or name in aliases_of(group)
+                                  for group in RESOURCE_DRIVERS)
+
+
+def no_effect_anywhere(name: str) -> str | None:
+    """Why a resource keyword takes no effect in any driver here; None if one acts on it."""
+    reasons = [kw.no_effect for group in RESOURCE_DRIVERS
+               if (kw := resource_keywords(group).get(name)) is not None]
+    return reasons[0] if reasons and all(reasons) else None
 
 
 def section_checks(section_kind: str) -> list[Callable[[Mapping[str, Any]], list[tuple[str, str]]]]:

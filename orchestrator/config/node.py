@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from orchestrator.config import types as t
+from orchestrator.config.context import DEFAULT_CLUSTER, DEFAULT_NODE_ENV, ServiceContext
 from orchestrator.config.errors import ConfigError, ConfigProblem
 from orchestrator.config.ini import IniSection, parse_ini
 from orchestrator.config.keyword import Keyword
 from orchestrator.config.keywords import NODE_SECTIONS, keywords_of
+from orchestrator.config.references import text_of
 from orchestrator.config.service import _Resolver
 from orchestrator.paths import NodePaths, default_hostname
 
@@ -60,6 +63,24 @@ class NodeConfig:
     def is_clustered(self) -> bool:
         return bool(self.zk_hosts)
 
+    def service_context(self) -> ServiceContext:
+        """What this node's service configs resolve against: the cluster's name, id, nodes
+        (``[cluster] nodes``; standalone: this node; clustered without it: unknown) and
+        DNS, this node's ``[node]`` keywords and paths."""
+        cluster = self.sections.get("cluster", {})
+        node = self.sections.get("node", {})
+        nodes = cluster.get("nodes")
+        clustered = bool(os.environ.get("ORCHESTRATOR_ZK") or cluster.get("zk"))
+        known = tuple(nodes) if nodes else (None if clustered else (self.nodename,))
+        keywords = {k: text_of(v) for k, v in node.items() if v is not None}
+        keywords["name"] = self.nodename
+        return ServiceContext(
+            self.paths, cluster_name=cluster.get("name") or DEFAULT_CLUSTER,
+            cluster_id=cluster.get("id"), cluster_nodes=known, dns=tuple(cluster.get("dns") or ()),
+            node_env=node.get("env") or DEFAULT_NODE_ENV,
+            collector_url=self.sections.get("collector", {}).get("url"),
+            node_keywords=MappingProxyType(keywords))
+
     @property
     def watchdog(self) -> str:
         """``[node] watchdog``: off, automatic or required."""
@@ -84,7 +105,7 @@ def load_node_config(paths: NodePaths | None = None) -> NodeConfig:
                                          f"cannot read: {exc.strerror or exc}")]) from None
     sections, ini_problems = parse_ini(text)
     problems = [ConfigProblem(str(path), p.line, p.section, p.key, None, p.message)
-                for p in ini_problems]
+                for p in ini_problems if not p.warning]
     env_node = os.environ.get("ORCHESTRATOR_NODE")
     provisional = env_node or default_hostname()
     resolver = _Resolver(str(path), "", provisional, sections, problems)

@@ -15,7 +15,10 @@ _TITLES = {
     "DEFAULT": "Service `[DEFAULT]`",
     "app": "Service `[app#N]`",
     "task": "Service `[task#N]`",
+    "container": "Service `[container#N]`",
     "sync": "Service `[sync#N]`",
+    "*": "Every resource section (where its driver has no row of its own)",
+    "subset": "Service `[subset#GROUP:NAME]`",
     "node": "node.conf `[node]`",
     "cluster": "node.conf `[cluster]`",
     "collector": "node.conf `[collector]`",
@@ -42,10 +45,13 @@ def _default(kw: Keyword) -> str:
 
 def _doc(kw: Keyword) -> str:
     """The description, with OpenSVC's other names of the keyword (aliases)."""
+    doc = kw.doc
+    if kw.noop:
+        doc = f"{doc} Accepted with no effect: {kw.noop} (validate warns)."
     if not kw.aliases:
-        return kw.doc
+        return doc
     names = ", ".join(f"`{a}`" for a in kw.aliases)
-    return f"{kw.doc} Alias: {names}."
+    return f"{doc} Alias: {names}."
 
 
 def _cell(text: str) -> str:
@@ -63,8 +69,11 @@ def render_markdown() -> str:
         "Service configs live in `<root>/etc/orchestrator/services/<SVC>.conf`, node settings "
         "in `<root>/etc/orchestrator/node.conf`. A scopable keyword may be written "
         "`keyword@NODE` (or `@nodes`, `@drpnodes`); the most specific one applies on each "
-        "node. Values may reference `{nodename}`, `{svcname}` and `{env.VAR}` (`[env]` "
-        "section, then the environment). `%` is not interpolated.",
+        "node. Values may hold references (`{name}`, `{nodename}`, `{rid}`, `{env.VAR}`, "
+        "`{disk#1.dev}`, `{#nodes}` ...), resolved as OpenSVC resolves them; one that "
+        "resolves to nothing is an error. `%` is not interpolated. References, repeated "
+        "keywords and sections, subsets, and the drivers and keywords accepted with no "
+        "effect: [config-compat.md](config-compat.md).",
     ]
     sections: dict[str, list[Keyword]] = {}
     for kw in all_keywords():

@@ -12,10 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-_TRUE = {"true", "yes", "y", "on", "1"}
-_FALSE = {"false", "no", "n", "off", "0"}
-_DURATION_PART = re.compile(r"(\d+)(ms|[wdhms])", re.IGNORECASE)
-_DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+# OpenSVC's booleans: om3 (Go's ParseBool: t, T, TRUE, True ...) and v2 (yes, y, no, none)
+_TRUE = {"true", "yes", "y", "on", "1", "t"}
+_FALSE = {"false", "no", "n", "off", "0", "f", "none"}
+# om3's durations: Go's units and d, w, y; decimals (1.5h)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|[ywdhms])", re.IGNORECASE)
+_DURATION_UNITS = {"y": 31536000, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1,
+                   "ms": 0.001, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 _REQUIRE = re.compile(r"^(?P<rid>[A-Za-z0-9_.-]+#[A-Za-z0-9_.-]+)(?:\((?P<states>[^()]*)\))?$")
 STATUS_WORDS = ("up", "down", "warn", "n/a", "stdby up", "stdby down", "undef")
 
@@ -48,7 +51,8 @@ def to_positive_int(text: str) -> int:
 
 
 def to_duration(text: str) -> float:
-    """``30`` (seconds), ``30s``, ``5m``, ``1h30m``, ``2d``, ``500ms`` -> seconds."""
+    """``30`` (seconds), ``30s``, ``5m``, ``1h30m``, ``1.5h``, ``2d``, ``1y``, ``500ms`` ->
+    seconds."""
     s = text.strip()
     if re.fullmatch(r"\d+(\.\d+)?", s):
         return float(s)
@@ -56,7 +60,7 @@ def to_duration(text: str) -> float:
     for m in _DURATION_PART.finditer(s):
         if m.start() != pos:
             break
-        total += int(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
+        total += float(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
         pos = m.end()
     if pos != len(s) or not s:
         raise ValueError("expected a duration like 30, 30s, 5m, 1h30m, 2d or 500ms")

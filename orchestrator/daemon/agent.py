@@ -290,7 +290,7 @@ class Agent:
             self.caught_up = True
         for gone in set(self.runtimes) - self.names:
             self.configs.forget(self.runtimes[gone])
-        for name in sorted(self.names):
+        for name in sorted(self.names, key=self.priority_of):  # DEFAULT.priority, then name
             rt = self.runtimes.get(name) or self.runtimes.setdefault(name, Runtime(name))
             reread = rt.read_at is None or name in self.dirty or now - rt.read_at >= REREAD_EVERY
             if not (reread or everyone or now - rt.published_at >= STATUS_EVERY):
@@ -310,6 +310,13 @@ class Agent:
                                         self.loads, coord.connected)
             self.instances.carry_out(rt, view, decision)
             self.instances.publish(rt)
+
+    def priority_of(self, name: str) -> tuple[int, str]:
+        """Decisions for services of smaller DEFAULT.priority first (OpenSVC's priority);
+        a service whose config is not read yet comes with the default, 50."""
+        rt = self.runtimes.get(name)
+        config = rt.service.config if rt is not None and rt.service is not None else None
+        return (int(config.defaults.get("priority", 50)) if config else 50), name
 
     def changed_callback(self, name: str) -> Any:
         """A watch callback: ``name``'s config, lease or target changed; re-read it soon."""

@@ -43,7 +43,7 @@ class Configs:
         rt.text = text
         path = host.node.paths.service_conf(rt.name)
         try:
-            cfg = parse_service(text, str(path), rt.name, host.me)
+            cfg = parse_service(text, str(path), rt.name, host.me, host.node.service_context())
         except ConfigError as exc:
             rt.error = str(exc.problems[0]) if exc.problems else str(exc)
             log.error(f"{rt.name}: config in the cluster is invalid here, ignoring it: "

@@ -173,7 +173,8 @@ def stop_services(node: NodeConfig, services: dict[str, str], say: Say) -> dict[
         from orchestrator.service import Service
 
         try:
-            cfg = parse_service(text, str(node.paths.service_conf(name)), name, node.nodename)
+            cfg = parse_service(text, str(node.paths.service_conf(name)), name, node.nodename,
+                                node.service_context())
             codes[name] = lifecycle.stop(Service(cfg, node))
         except ConfigError as exc:
             say(f"{name}: cannot read the config it was started with: {exc}")

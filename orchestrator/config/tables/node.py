@@ -10,6 +10,9 @@ ROWS: list[Keyword] = [
     _kw("node", "name", t.to_string, None, "This node's name. Default: the host name.",
         scopable=False),
     _kw("node", "tz", t.to_timezone, None, "Time zone of node-level jobs.", scopable=False),
+    _kw("node", "env", t.to_string, "TST",
+        "The node's env code (OpenSVC's node.env): a service whose env is not PRD is not "
+        "started on a PRD node; the default env of services ({node.env}).", scopable=False),
     _kw("node", "address", t.to_string, None,
         "Address peers use to reach this node (rsync over ssh). Default: the host name.",
         scopable=False),
@@ -26,6 +29,16 @@ ROWS: list[Keyword] = [
     _kw("node", "misfire_grace", t.to_duration, None,
         "Lateness after which a node job's due run counts as missed.", scopable=False),
     _kw("cluster", "name", t.to_string, "default", "Cluster name (one ZooKeeper chroot per name).",
+        scopable=False),
+    _kw("cluster", "nodes", t.to_list, None,
+        "The cluster's nodes, in order (OpenSVC's cluster.nodes): what a service's nodes = * "
+        "and {clusternodes} mean. Unset: this node alone on a standalone node; on a "
+        "clustered node, * and {clusternodes} are refused until it is set.", scopable=False),
+    _kw("cluster", "id", t.to_string, None,
+        "The cluster's id ({clusterid}). Default: a UUID derived from the cluster name.",
+        scopable=False),
+    _kw("cluster", "dns", t.to_list, (),
+        "Addresses of the cluster's DNS servers ({dns}, {dnsnodes} in service configs).",
         scopable=False),
     _kw("cluster", "zk", t.to_string, None,
         "ZooKeeper connect string host:port,host:port[/chroot]. Unset: standalone node.",

@@ -40,8 +40,21 @@ ROWS: list[Keyword] = [
     _kw("task", "max_parallel", t.to_positive_int, 1,
         "Concurrent runs allowed (manual runs count too); above it the run fails."),
     _kw("task", "on_error", t.to_string, None, "Command run when the task fails."),
-    _kw("task", "check", t.choice("last_run"), None,
-        "last_run: the task's status is up/down from its last exit code. Unset: n/a."),
+    _kw("task", "check", t.choice("last_run", "last_run_warn"), None,
+        "last_run: the task's status is its last exit code's, through retcodes (up, down "
+        "...); last_run_warn: n/a, with the last failure as the reason. Unset: n/a."),
+    _kw("task", "retcodes", t.to_retcodes, t.to_retcodes("0:up 1:down"),
+        "CODE:STATUS rules: a run succeeds when its exit code maps to up; an exit code the "
+        "rules do not name is warn (a failed run). check = last_run shows the status."),
+    _kw("task", "run_timeout", t.to_duration, None,
+        "The run's timeout; it takes precedence over timeout (om3).", overrides="timeout"),
+    _kw("task", "log", t.to_bool, True,
+        "Log the outputs of the task in the service log.",
+        noop="the outputs of every run go to the run's log file here"),
+    _kw("task", "stop", t.to_string, None, "om3: the command that stops a running task.",
+        noop="a running task is stopped with SIGTERM, then SIGKILL (kill_grace), here"),
+    _kw("task", "stop_timeout", t.to_duration, None, "om3: the timeout of the stop command.",
+        noop="a running task is stopped with SIGTERM, then SIGKILL (kill_grace), here"),
     _kw("task", "snooze", t.to_duration, 0.0,
         "Refused unless 0. In OpenSVC it snoozes the collector's alerts on the service during "
         "the run; this collector raises no alerts, so there is nothing to snooze (OpenSVC om3 "
