@@ -16,8 +16,24 @@ from collections.abc import Callable
 from orchestrator.errors import OrchestratorError, UsageError
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter given its width: its own default asks ``shutil``, whose import
+    (bz2, lzma, ...) was a few percent of ``svcmgr run``'s start-up (bench/README.md)."""
+
+    def __init__(self, prog: str, **kw: object) -> None:
+        try:
+            width = int(os.environ.get("COLUMNS") or os.get_terminal_size(2).columns) - 2
+        except (OSError, ValueError):
+            width = 78
+        super().__init__(prog, width=max(width, 40), **kw)  # type: ignore[arg-type]
+
+
 class ArgParser(argparse.ArgumentParser):
     """argparse that reports bad usage as one line and exit 2 (no usage dump)."""
+
+    def __init__(self, *args: object, **kw: object) -> None:
+        kw.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")

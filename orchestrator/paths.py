@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,4 +47,4 @@ class NodePaths:
 
 def default_hostname() -> str:
     """The short host name, OpenSVC's default node name."""
-    return socket.gethostname().split(".")[0]
+    return os.uname().nodename.split(".")[0]  # gethostname(), without importing socket

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -24,7 +24,7 @@ class RunStatus(StrEnum):
 def new_run_id(now: datetime | None = None) -> str:
     """Sortable by time, unique across nodes: ``20261127T193701123456Z-a1b2c3``."""
     now = now or datetime.now(UTC)
-    return f"{now.astimezone(UTC):%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(3)}"
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%S%f}Z-{os.urandom(3).hex()}"
 
 
 def iso(dt: datetime | None) -> str | None:
