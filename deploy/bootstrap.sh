@@ -16,6 +16,13 @@ for tool in ip:iproute2 arping:iputils-arping ping:iputils-ping losetup:mount bl
             findmnt:util-linux mkfs.ext4:e2fsprogs fuser:psmisc; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
+# containers (tests/container_support.py): podman on runc (crun cannot run here), a busybox
+# for the test image, podman-docker (a `docker` that is podman), catatonit for --init
+command -v podman >/dev/null 2>&1 || need+=(podman)
+command -v runc >/dev/null 2>&1 || need+=(runc)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+[ -f /usr/lib/tmpfiles.d/podman-docker.conf ] || need+=(podman-docker)
+[ -x /usr/bin/catatonit ] || need+=(catatonit)
 if [ "${#need[@]}" -gt 0 ]; then
     echo "bootstrap: installing system packages: ${need[*]}" >&2
     SUDO=""
@@ -34,4 +41,10 @@ if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
     rm -f .venv/.installed-*
     touch "$stamp"
+fi
+
+# the tests' container image (quick when it is there); podman-docker's banner kept quiet
+if command -v podman >/dev/null 2>&1; then
+    [ -e /etc/containers/nodocker ] || { [ -w /etc/containers ] && touch /etc/containers/nodocker; } || true
+    bash deploy/testbox.sh
 fi

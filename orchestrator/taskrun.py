@@ -99,7 +99,7 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
             log: Callable[..., None] | None = None) -> RunRecord:
     """Run the task now; return its final record. Never raises for a task's own failure."""
     from orchestrator.errors import OrchestratorError
-    from orchestrator.execution.executors import executor_for
+    from orchestrator.execution.executors import TaskContext, executor_for
 
     say = log or (lambda *a, **k: None)
     now = datetime.now(UTC)
@@ -107,12 +107,14 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
     store = run.store or service.runs
     log_path = store.log_path(rc.rid, run_id)
     pid, pid_started = _process_identity()
+    executor, host = executor_for(rc.get("type")), executor_for("host")  # hooks: on the host
     record = RunRecord(run_id, service.name, rc.rid, service.nodename, run.origin,
                        RunStatus.RUNNING, scheduled_at=run.scheduled_at, started_at=now,
                        log_path=str(log_path), pid=pid, pid_started=pid_started, epoch=run.epoch,
                        # a task run_requires lets run on every node, and a flex service's
                        # task every instance runs for itself: max_parallel is per node
-                       extra={"scope": "node"} if _per_node(service, rc) else {})
+                       extra={**({"scope": "node"} if _per_node(service, rc) else {}),
+                              **executor.record_extra(service, rc, run_id)})
     try:
         blocking = store.begin(record, max_parallel=rc["max_parallel"])
     except (OrchestratorError, OSError) as exc:
@@ -124,7 +126,6 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
     refused = run.on_begin(record) if run.on_begin is not None else None
     if refused:
         return _finish(store, record, RunStatus.REFUSED, None, refused)
-    executor = executor_for(rc.get("type"))
     env = {"ORCHESTRATOR_RUN_ID": run_id, "ORCHESTRATOR_ORIGIN": run.origin}
     if run.scheduled_at:
         env["ORCHESTRATOR_SCHEDULED_AT"] = run.scheduled_at.isoformat()
@@ -134,7 +135,11 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
         """Run one command of the run; hooks log beside the run's log (each log is rewritten)."""
         spec = command_spec(service, rc, text, action, env, timeout)
         path = log_path if step is None else log_path.with_suffix(f".{step}.log")
-        handle = executor.start(spec, path, on_line=run.on_line)
+        if step is None:
+            handle = executor.start(spec, path, on_line=run.on_line,
+                                    task=TaskContext(service, rc, run_id))
+        else:
+            handle = host.start(spec, path, on_line=run.on_line)
         store.note_command(record, handle.pid, _read_identity(handle.pid)[1])
         if run.on_start is not None:
             run.on_start(handle)
@@ -164,9 +169,11 @@ def execute(service: Service, rc: ResourceConfig, run: TaskRun,
                 return _finish(store, record, RunStatus.FAILED, None, error)
             if error:
                 say("warning", error)
-        say("info", rc["command"])
+        # a container task without a command runs its image's: the text only says so
+        text = rc["command"] or f"(the default command of {rc.get('image')})"
+        say("info", text)
         try:
-            result = command(rc["command"], "run")
+            result = command(text, "run")
         except OrchestratorError as exc:
             code = getattr(exc, "returncode", None)
             status = RunStatus.REFUSED if code is None else RunStatus.FAILED

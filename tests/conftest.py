@@ -5,6 +5,8 @@ Docker engine answers a 2 s ping; else a local server from Debian's jars
 (``orchestrator.devtools.zookeeper``). If none starts, the fixture fails: never a skip.
 ``zk_chroot``: ``zk_hosts`` plus a unique chroot, so ephemeral leftovers of one test (they
 live a session timeout) never meet the next. ``zk_ensemble``: a fresh 3-member ensemble.
+Containers: ``testbox`` (the test image) and ``container_scope`` come from
+tests/container_support.py, and CONTAINERS_CONF is exported here for every process.
 """
 
 from __future__ import annotations
@@ -24,11 +26,21 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from container_support import (  # noqa: E402, F401 - fixtures for every test directory
+    container_scope,
+    export_engine_env,
+    testbox,
+)
+
 from orchestrator.devtools.zookeeper import (  # noqa: E402
     ZooKeeperEnsemble,
     ZooKeeperHarnessError,
     server_mode,
 )
+
+# podman's configuration for this machine (tests/containers.conf) in every process the
+# tests start: the CLI, daemons, fence keepers (tests/container_support.py says why)
+export_engine_env()
 
 
 def _docker_answers() -> bool:

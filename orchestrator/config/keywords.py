@@ -15,6 +15,7 @@ from typing import Any
 from orchestrator.config.keyword import Keyword
 from orchestrator.config.tables import (
     app,
+    container,
     default,
     default_compat,
     disk,
@@ -29,8 +30,8 @@ from orchestrator.config.tables import (
 )
 from orchestrator.resources.registry import DRIVERS
 
-_TABLES = (default, default_compat, ip, disk, fs, app, task, sync, generic, subset, node,
-           metrics)
+_TABLES = (default, default_compat, ip, disk, fs, app, task, sync, container, generic, subset,
+           node, metrics)
 
 _ROWS: list[Keyword] = [row for table in _TABLES for row in table.ROWS]
 
@@ -78,6 +79,15 @@ def section_checks(section_kind: str) -> list[Callable[[Mapping[str, Any]], list
     """Checks across the keywords of one section (a table's ``CHECKS``: (kind, check) pairs):
     each takes the section's typed values and returns (keyword, reason) problems."""
     return [check for table in _TABLES for kind, check in getattr(table, "CHECKS", ())
+            if kind == section_kind]
+
+
+def service_checks(section_kind: str) -> list[Callable[[Any, Mapping[str, Any]],
+                                                      list[tuple[str, str]]]]:
+    """Checks of one resource against the others of its service (a table's
+    ``SERVICE_CHECKS``: (kind, check) pairs): each takes the ResourceConfig and every
+    resource by rid, and returns (keyword as written, reason) problems."""
+    return [check for table in _TABLES for kind, check in getattr(table, "SERVICE_CHECKS", ())
             if kind == section_kind]
 
 

@@ -30,6 +30,7 @@ from orchestrator.config.keywords import (
     resource_aliases,
     resource_keywords,
     section_checks,
+    service_checks,
 )
 from orchestrator.config.references import References, UnresolvedReference
 from orchestrator.config.sections import (
@@ -206,6 +207,10 @@ class _Resolver:
                     section = self.sections[rc.rid]
                     self.problem(section, "run_requires", str(req),
                                  f"no resource {req.rid} in this service")
+            for check in service_checks(rc.driver):
+                section = self.sections[rc.rid]
+                for keyword, reason in check(rc, resources):
+                    self.problem(section, keyword, _raw(section, keyword), reason)
         return MappingProxyType(defaults), MappingProxyType(self.env), MappingProxyType(resources)
 
     def classify(self) -> dict[str, str]:

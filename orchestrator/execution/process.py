@@ -178,6 +178,10 @@ class RunningCommand:
         assert self._result is not None
         return self._result
 
+    def note(self, text: str) -> None:
+        """Write an ``[orchestrator]`` line into the run's log (an executor's own word)."""
+        self._note(text)
+
     def terminate(self, reason: str, grace: float | None = None) -> None:
         """Kill the run: SIGTERM to the whole tree now, SIGKILL after ``grace`` seconds.
 
@@ -398,7 +402,7 @@ def start(
     the reason). ``on_line`` gets each output line and ``on_exit`` the result, both from
     the run's monitor thread; they must be quick and must not raise.
     """
-    argv = build_argv(spec.command)
+    argv = list(spec.argv) if spec.argv else build_argv(spec.command)
     identity = resolve_identity(spec.user, spec.group)
     run_token = secrets.token_hex(16)
     env = build_environment(identity, spec.environment, run_token)

@@ -57,6 +57,9 @@ class CommandSpec:
       terminated (SIGTERM, then SIGKILL after ``kill_grace`` seconds).
     * ``limits``: rlimits by name (``nofile``, ``nproc``, ``core``, ``as``, ...), the
       ``limit_`` prefix of the keyword is accepted and dropped.
+    * ``argv``: when given, exec'ed as it is instead of ``command`` split (an executor that
+      builds its own argv, such as a container engine's client); ``command`` then only
+      describes it.
     """
 
     command: str
@@ -68,6 +71,7 @@ class CommandSpec:
     timeout: float | None = None
     kill_grace: float = 5.0
     limits: Mapping[str, int] = field(default_factory=dict)
+    argv: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.command, str) or not self.command.strip():

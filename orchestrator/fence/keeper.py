@@ -317,6 +317,11 @@ class Keeper:
         # a run whose runner recorded its end just before (its task_done still on the way)
         # has no process to kill: signalling its group could reach a reused one
         kill_tasks([t for t in tasks if t.run_id in recorded], agent.task_grace, self.say)
+        if any((t.record.get("extra") or {}).get("container") for t in tasks):
+            from orchestrator.execution.container_executor import remove_run_containers
+
+            # a container task's container outlives its killed engine client
+            remove_run_containers([t.record for t in tasks if t.run_id in recorded], self.say)
         codes = stop_services(self.node, guarded.services, self.say)
         took = time.monotonic() - began
         report = {"at": datetime.now(UTC).isoformat(), "agent_pid": agent.pid, "why": why,

@@ -39,6 +39,8 @@ DRIVERS: dict[str, DriverSpec] = {spec.group: spec for spec in (
                types=("ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "bind", "none", "flag")),
     DriverSpec("app", "orchestrator.resources.app", avail=True, lifecycle=True, start_order=50,
                types=("forking", "simple")),
+    DriverSpec("container", "orchestrator.resources.container", avail=True, lifecycle=True,
+               start_order=40, types=("docker", "podman", "oci")),
     DriverSpec("task", "orchestrator.resources.task", avail=False, lifecycle=False),
     DriverSpec("sync", "orchestrator.resources.sync", avail=False, lifecycle=False,
                types=("rsync",)),

@@ -20,5 +20,5 @@ def test_every_keyword_documented_once_per_section():
     text = render_markdown()
     for kw in all_keywords():
         assert f"| `{kw.name}` |" in text
-    assert "| `command` | string | required |" in text
+    assert "| `image` | string | required |" in text  # [container#N]
     assert "| `max_parallel` | integer >= 1 | `1` |" in text

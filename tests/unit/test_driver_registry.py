@@ -8,8 +8,8 @@ from orchestrator.execution.executors import HostExecutor, executor_for
 from orchestrator.resources import registry
 
 # every driver, with OpenSVC's start order of those started with the service (stop reverses)
-DRIVERS = {"ip", "disk", "fs", "app", "task", "sync"}
-LIFECYCLE = ["ip", "disk", "fs", "app"]
+DRIVERS = {"ip", "disk", "fs", "container", "app", "task", "sync"}
+LIFECYCLE = ["ip", "disk", "fs", "container", "app"]
 
 
 def test_sections_and_lifecycle_follow_the_registry():
@@ -38,3 +38,12 @@ def test_every_driver_module_implements_what_its_row_promises():
 def test_tasks_run_on_the_host_unless_their_type_says_otherwise():
     assert isinstance(executor_for(None), HostExecutor)
     assert isinstance(executor_for("host"), HostExecutor)
+
+
+def test_container_task_types_run_in_a_container_of_their_engine():
+    from orchestrator.execution.container_executor import ContainerExecutor
+
+    assert registry.DRIVERS["container"].types == ("docker", "podman", "oci")
+    for kind in ("docker", "podman", "oci"):
+        executor = executor_for(kind)
+        assert isinstance(executor, ContainerExecutor) and executor.kind == kind

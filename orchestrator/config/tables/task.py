@@ -7,6 +7,7 @@ from typing import Any
 from orchestrator.config import types as t
 from orchestrator.config.keyword import EXECUTION_COMMON, RESOURCE_COMMON, Keyword, limit_rows
 from orchestrator.config.keyword import kw as _kw
+from orchestrator.config.tables import container_common
 
 
 def _refuse_snooze(value: Any) -> str | None:
@@ -17,9 +18,13 @@ def _refuse_snooze(value: Any) -> str | None:
 
 
 ROWS: list[Keyword] = [
+    _kw("task", "type", t.choice("host", *container_common.ENGINE_TYPES), "host",
+        container_common.TASK_TYPE_DOC),
     _kw("task", "command", t.to_string, None,
-        "The command. With |, && or ; it runs through /bin/sh -c; otherwise split shell-style "
-        "and executed directly.", required=True),
+        "The command (required with type host). With |, && or ; it runs through /bin/sh -c; "
+        "otherwise split shell-style and executed directly. With a container type: the "
+        "container's command, split shell-style (default: the image's).",
+        aliases=("run_command",)),
     *[_kw("task", n, c, d, doc) for n, c, d, doc in EXECUTION_COMMON],
     *limit_rows("task"),
     _kw("task", "schedule", t.to_schedule, None,
@@ -70,4 +75,5 @@ ROWS: list[Keyword] = [
     _kw("task", "misfire_grace", t.to_duration, None,
         "How late a due run may still start as if on time. Default: DEFAULT.misfire_grace."),
     *[_kw("task", n, c, d, doc) for n, c, d, doc in RESOURCE_COMMON],
+    *container_common.rows("task", task=True),
 ]
