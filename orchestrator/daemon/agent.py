@@ -121,12 +121,7 @@ class Agent:
             log.info(f"node {self.me}: no ZooKeeper configured, running standalone")
             self.scheduler.start()
             sdnotify.notify("READY=1")
-            try:
-                while not self.stop_event.is_set():
-                    self.standalone.scan()
-                    self.stop_event.wait(self.loop_wait)
-            finally:
-                self.scheduler.interrupt_all("the node agent is shutting down")
+            self.standalone.run(self.stop_event, self.loop_wait)
             return 0
         self.attach_keeper()
         self.connect()

@@ -26,6 +26,20 @@ class Standalone:
         self.states: dict[str, dict[str, Any]] = {}  # per service, read from disk once
         self.sigs: dict[str, tuple[int, int, int]] = {}
 
+    def run(self, stop_event: Any, wait: float) -> None:
+        """Scan the services directory until stopped; on the way out interrupt the runs and
+        wait for their records (``interrupted: the node agent is shutting down``, not left
+        for the next reader to find vanished)."""
+        try:
+            while not stop_event.is_set():
+                self.scan()
+                stop_event.wait(wait)
+        finally:
+            self.scheduler.interrupt_all("the node agent is shutting down")
+            if not self.scheduler.drain():
+                log.warning(f"node {self.node.nodename}: runs still finishing as the agent "
+                            "leaves; the next reader finishes their records")
+
     def _state(self, svc: str) -> dict[str, Any]:
         state = self.states.get(svc)
         if state is None:
