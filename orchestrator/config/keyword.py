@@ -14,6 +14,11 @@ from typing import Any
 from orchestrator.config import types as t
 
 
+class Advice(str):
+    """A reason a section check (a table's ``CHECKS``) gives as a warning, not an error:
+    the file is valid, as OpenSVC reads it, and validate says what will happen at run time."""
+
+
 @dataclass(frozen=True)
 class Keyword:
     name: str

@@ -20,7 +20,7 @@ from typing import Any
 from orchestrator.config.context import ServiceContext
 from orchestrator.config.errors import ConfigError, ConfigProblem
 from orchestrator.config.ini import IniSection, parse_ini
-from orchestrator.config.keyword import Keyword
+from orchestrator.config.keyword import Advice, Keyword
 from orchestrator.config.keywords import (
     RESOURCE_DRIVERS,
     aliases_of,
@@ -198,7 +198,8 @@ class _Resolver:
             for check in section_checks(group):
                 for keyword, reason in check(values):
                     if (sname, keyword) not in self.invalid:  # already said: its bad value
-                        self.problem(section, keyword, _raw(section, keyword), reason)
+                        self.problem(section, keyword, _raw(section, keyword), reason,
+                                     warning=isinstance(reason, Advice))
             resources[sname] = ResourceConfig(sname, group, MappingProxyType(values),
                                               MappingProxyType(dict(section.lines)))
         for rc in resources.values():

@@ -9,7 +9,12 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.config.tables.app import SCRIPT_ACTIONS, order_number, script_rule
+from orchestrator.config.tables.app import (
+    SCRIPT_ACTIONS,
+    order_number,
+    script_rule,
+    without_script,
+)
 
 if TYPE_CHECKING:
     from orchestrator.config.service import ResourceConfig
@@ -22,6 +27,11 @@ DEFAULT_TIMEOUTS = {"check": 30.0, "info": 30.0}
 class ScriptMissing(Exception):
     """The launcher script is not there (on a passive node it may live on a filesystem that
     is not mounted): nothing to run, which a stop or a check reads as nothing to do."""
+
+
+class ScriptUnset(ScriptMissing):
+    """``<action> = true`` but ``script`` is not set (om3 reads such a file, validate warns):
+    the start fails, the stop runs nothing, the check says undef, as om3 does."""
 
 
 def script_path(service: Service, rc: ResourceConfig) -> str | None:
@@ -37,7 +47,8 @@ def script_path(service: Service, rc: ResourceConfig) -> str | None:
 
 def command_of(service: Service, rc: ResourceConfig, action: str) -> str | None:
     """The command ``action`` (start, stop, check, info) runs, or None when it runs none.
-    Raises ScriptMissing when it is the script and the script does not exist."""
+    Raises ScriptMissing when it is the script and the script does not exist, ScriptUnset
+    when ``script`` is not set."""
     value = rc.get(action)
     rule = script_rule(value)
     if rule is None:
@@ -45,8 +56,8 @@ def command_of(service: Service, rc: ResourceConfig, action: str) -> str | None:
     if not rule:
         return None
     script = script_path(service, rc)
-    if script is None:  # validation refuses this; a config read elsewhere may not be
-        raise ScriptMissing(f"{action} = {value} needs script, which is not set")
+    if script is None:
+        raise ScriptUnset(f"{action} = {value} {without_script(action)}")
     if not Path(script).exists():
         raise ScriptMissing(f"script {script} does not exist")
     return f"{shlex.quote(script)} {SCRIPT_ACTIONS[action]}"

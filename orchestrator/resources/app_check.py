@@ -1,13 +1,14 @@
 """An app's check command, read as om3 reads it: its exit code through ``retcodes``
 (``0:up 1:down`` by default, a code not listed is warn), its output lines shown in the
 status when ``status_log`` is set, warn when it times out or cannot run, n/a when its
-script is not there (a passive node whose filesystem holds it)."""
+script is not there (a passive node whose filesystem holds it), undef when ``check = true``
+names no script (om3)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from orchestrator.resources.app_actions import ScriptMissing, command_of, timeout_of
+from orchestrator.resources.app_actions import ScriptMissing, ScriptUnset, command_of, timeout_of
 from orchestrator.resources.commands import run_resource_command
 from orchestrator.resources.status import Status
 
@@ -32,6 +33,8 @@ def check(service: Service, rc: ResourceConfig) -> tuple[Status, str | None]:
 
     try:
         command = command_of(service, rc, "check")
+    except ScriptUnset as exc:  # om3: undef, "prepare cmd: unable to get script value"
+        return Status.UNDEF, str(exc)
     except ScriptMissing as exc:
         return Status.NA, f"not evaluated: {exc}"
     assert command is not None, "has_check() first"

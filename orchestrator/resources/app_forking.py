@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from orchestrator.resources.app_actions import ScriptMissing, command_of, timeout_of
+from orchestrator.resources.app_actions import ScriptMissing, ScriptUnset, command_of, timeout_of
 from orchestrator.resources.app_check import check, has_check
 from orchestrator.resources.commands import run_resource_command
 from orchestrator.resources.status import Status
@@ -38,7 +38,9 @@ def run_action(service: Service, rc: ResourceConfig, action: str,
         command = command_of(service, rc, action)
     except ScriptMissing as exc:
         if action == "stop":  # v2: nothing to stop where the launcher is not there
-            log.info(f"stop skipped: {exc}")
+            # script not set: om3 fails the app's stop, and a service's stop ignores that
+            say = log.warning if isinstance(exc, ScriptUnset) else log.info
+            say(f"stop runs nothing: {exc}")
             service.state.update("apps", rc.rid, False)
             return None
         return f"{action} command cannot run: {exc}"

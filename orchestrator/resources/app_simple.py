@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from orchestrator.resources import app_forking
-from orchestrator.resources.app_actions import ScriptMissing, command_of, timeout_of
+from orchestrator.resources import app_forking, stopping
+from orchestrator.resources.app_actions import ScriptMissing, ScriptUnset, command_of, timeout_of
 from orchestrator.resources.app_check import check, has_check
 from orchestrator.resources.commands import command_spec, resource_log
 from orchestrator.resources.status import Status
@@ -168,7 +168,10 @@ def stop(service: Service, rc: ResourceConfig,
     """The stop command if set, then the signals to whatever of the app still lives."""
     try:
         has_stop = command_of(service, rc, "stop") is not None
-    except ScriptMissing:
+    except ScriptMissing as exc:
+        if isinstance(exc, ScriptUnset):
+            structlog.get_logger().bind(svc=service.name, rid=rc.rid).warning(
+                f"no stop command: {exc}; the process is signalled")
         has_stop = False
     if has_stop:
         error = app_forking.run_action(service, rc, "stop", on_line)
@@ -184,7 +187,7 @@ def terminate(service: Service, rc: ResourceConfig) -> str | None:
     tracked = read_pidfile(path)
     if tracked is None:
         return None
-    grace = timeout_of(rc, "stop") or STOP_GRACE
+    grace = stopping.grace(timeout_of(rc, "stop") or STOP_GRACE)  # fencing: SIGKILL at once
     tree = rc["kill"] == "tree"
     if not _signal(tracked, tree, signal.SIGTERM):
         path.unlink(missing_ok=True)

@@ -58,6 +58,49 @@ def test_script_with_start_true_runs_the_launcher_with_the_action(node: Node, tm
     assert st["status"] == "n/a" and "does not exist" in st["reason"]
 
 
+def test_a_true_action_without_script_does_what_om3_does(node: Node):
+    """om3's testdata [app#stopScriptUndef] (stop = true, script empty): the file is valid
+    (validate warns), the service's stop runs nothing and says why (om3 fails the app's
+    stop and a service stop ignores that), a start = true fails, a check = true is undef."""
+    node.write("svc", """
+        [app#stopScriptUndef]
+        type = forking
+        stop = true
+        script =
+
+        [app#check]
+        start = /bin/true
+        check = true
+        """)
+    res = node.svcmgr("-s", "svc", "validate", "config")
+    assert res.rc == 0, res.err
+    warned = [line for line in res.err.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 2, res.err
+    assert "[app#stopScriptUndef] stop = true: means 'run <script> stop', but script is " \
+        "not set: the stop runs nothing" in warned[0]
+    assert "[app#check] check = true: means 'run <script> status', but script is not set: " \
+        "the status is undef" in warned[1]
+    assert node.svcmgr("-s", "svc", "start").rc == 0  # no start command: nothing to run
+    st = node.status("svc")["resources"]
+    assert st["app#stopScriptUndef"]["status"] == "up"
+    assert st["app#check"]["status"] == "undef"
+    assert "check = true means 'run <script> status', but script is not set" in \
+        st["app#check"]["reason"]
+    res = node.svcmgr("-s", "svc", "stop")
+    assert res.rc == 0, res.err
+    assert any(e["event"].startswith("stop runs nothing: stop = true means 'run <script> stop'")
+               and e["level"] == "warning" for e in res.logs()), res.err
+    assert app_status(node, "svc", "app#stopScriptUndef")["status"] == "down"
+    node.write("svc", """
+        [app#0]
+        start = true
+        """)
+    res = node.svcmgr("-s", "svc", "start")
+    assert res.rc == 1
+    assert "start command cannot run: start = true means 'run <script> start', but script " \
+        "is not set" in res.err
+
+
 def test_hooks_run_in_om3s_order_and_only_blocking_ones_fail_the_action(node: Node, tmp_path):
     log = tmp_path / "order"
 

@@ -14,7 +14,13 @@ from orchestrator.config.errors import ConfigError
 from orchestrator.config.service import parse_service
 from orchestrator.config.tables.app import order_number, script_rule
 from orchestrator.paths import NodePaths
-from orchestrator.resources.app_actions import ScriptMissing, command_of, start_key, timeout_of
+from orchestrator.resources.app_actions import (
+    ScriptMissing,
+    ScriptUnset,
+    command_of,
+    start_key,
+    timeout_of,
+)
 from orchestrator.resources.commands import command_spec
 
 
@@ -127,9 +133,6 @@ def test_limits_reach_the_command_spec_in_kernel_units(tmp_path):
 @pytest.mark.parametrize("body, problem", [
     ("type = simple", "[app#0] start: a simple app needs a start command"),
     ("type = simple\nstart = false", "[app#0] start = false: a simple app needs a start"),
-    ("start = true", "[app#0] start = true: means 'run <script> start', but script is not set"),
-    ("start = 10", "[app#0] start = 10: means 'run <script> start'"),
-    ("start = a\ncheck = true", "[app#0] check = true: means 'run <script> status'"),
     ("start = a\nretcodes = 0:up 2:sideways", "retcodes = 0:up 2:sideways: invalid retcodes"),
     ("start = a\nlimit_nofile = many", "limit_nofile = many: invalid size or count"),
     ("start = a\nlimit_cpu = forever", "limit_cpu = forever: invalid duration (seconds)"),
@@ -142,6 +145,33 @@ def test_config_problems_are_one_line_each(body, problem):
         app(body)
     assert len(err.value.problems) == 1, str(err.value)
     assert problem in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("body, warning", [
+    ("start = true", "[app#0] start = true: means 'run <script> start', but script is not set: "
+                     "the start fails"),
+    ("start = 10\nscript =", "[app#0] start = 10: means 'run <script> start'"),
+    ("start = a\ncheck = true", "[app#0] check = true: means 'run <script> status', but script "
+                                "is not set: the status is undef"),
+    # om3's testdata svcappforking.conf, [app#stopScriptUndef]
+    ("type = forking\nstop = true\nscript =", "[app#0] stop = true: means 'run <script> stop', "
+                                             "but script is not set: the stop runs nothing"),
+    ("info = true", "[app#0] info = true: means 'run <script> info', but script is not set"),
+])
+def test_a_true_action_without_script_is_valid_and_warned_of(body, warning):
+    """om3 reads such a file and fails the action when it runs; validate says so first."""
+    cfg = parse_service(f"[app#0]\n{body}\n", "/x/svc.conf", "svc", "n1")
+    assert [str(w) for w in cfg.warnings if warning in str(w)], [str(w) for w in cfg.warnings]
+    assert len(cfg.warnings) == 1
+
+
+def test_a_true_action_without_script_raises_script_unset(tmp_path):
+    svc = service(tmp_path)
+    rc = app("stop = true\nscript =\ncheck = T")
+    for action, arg in (("stop", "stop"), ("check", "status")):
+        with pytest.raises(ScriptUnset, match=f"means 'run <script> {arg}', but script is not"):
+            command_of(svc, rc, action)
+    assert command_of(svc, rc, "start") is None  # start unset: nothing, no script needed
 
 
 def test_om3_keywords_are_accepted():

@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.config import types as t
-from orchestrator.config.keyword import EXECUTION_COMMON, RESOURCE_COMMON, Keyword, limit_rows
+from orchestrator.config.keyword import (
+    EXECUTION_COMMON,
+    RESOURCE_COMMON,
+    Advice,
+    Keyword,
+    limit_rows,
+)
 from orchestrator.config.keyword import kw as _kw
 from orchestrator.resources.registry import DRIVERS
 
@@ -47,12 +53,25 @@ def order_number(value: str | None) -> int | None:
     return int(word)
 
 
+# what om3 does at run time with ``<action> = true`` and no script (its getCmdStringFromBoolRule
+# fails the action; a service's stop ignores an app's stop failure), and so do we
+WITHOUT_SCRIPT = {"start": "the start fails", "stop": "the stop runs nothing",
+                  "check": "the status is undef", "info": "no info is pushed"}
+
+
+def without_script(action: str) -> str:
+    """Why ``<action> = true`` runs no script: om3 reads the file, and says so at run time."""
+    return f"means 'run <script> {SCRIPT_ACTIONS[action]}', but script is not set"
+
+
 def _problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """What the keywords of one app section cannot mean together: (keyword, reason)."""
-    problems = []
-    for action, arg in SCRIPT_ACTIONS.items():
+    """What the keywords of one app section cannot mean together: (keyword, reason); an
+    Advice is a warning (om3 accepts the file and fails at run time: we say so first)."""
+    problems: list[tuple[str, str]] = []
+    for action in SCRIPT_ACTIONS:
         if script_rule(values.get(action)) and not values.get("script"):
-            problems.append((action, f"means 'run <script> {arg}', but script is not set"))
+            problems.append((action, Advice(f"{without_script(action)}: "
+                                            f"{WITHOUT_SCRIPT[action]}")))
     if values.get("type") == "simple" and script_rule(values.get("start")) is False:
         problems.append(("start", "a simple app needs a start command: the foreground "
                                   "process the agent starts and tracks"))

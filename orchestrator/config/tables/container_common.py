@@ -157,7 +157,9 @@ def rows(section: str, *, task: bool = False) -> list[Keyword]:
     return found
 
 
-CONTAINER_ONLY = tuple(name for name, *_ in _ROWS if name not in TASK_SKIPS)
+# om3's task host takes these too (resapp's configs/secrets environment): no effect either way
+_HOST_TOO = {"configs_environment", "secrets_environment"}
+CONTAINER_ONLY = tuple(name for name, *_ in _ROWS if name not in TASK_SKIPS | _HOST_TOO)
 NS_KEYWORDS = ("netns", "pidns", "ipcns", "userns")
 _ALIASES = {alias: name for name, *_, extra in _ROWS for alias in extra.get("aliases", ())}
 _DEFAULTS = {name: default for name, _, default, *_ in _ROWS}
