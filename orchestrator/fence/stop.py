@@ -170,12 +170,14 @@ def stop_services(node: NodeConfig, services: dict[str, str], say: Say) -> dict[
         from orchestrator.actions import lifecycle
         from orchestrator.config.errors import ConfigError
         from orchestrator.config.service import parse_service
+        from orchestrator.resources import stopping
         from orchestrator.service import Service
 
         try:
             cfg = parse_service(text, str(node.paths.service_conf(name)), name, node.nodename,
                                 node.service_context())
-            codes[name] = lifecycle.stop(Service(cfg, node))
+            with stopping.hard():  # the next node starts as our session expires
+                codes[name] = lifecycle.stop(Service(cfg, node))
         except ConfigError as exc:
             say(f"{name}: cannot read the config it was started with: {exc}")
             codes[name] = 2

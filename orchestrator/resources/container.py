@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from orchestrator.resources import container_engine as engine_mod
+from orchestrator.resources import stopping
 from orchestrator.resources.commands import resource_log
 from orchestrator.resources.container_args import (
     ArgsError,
@@ -207,7 +208,7 @@ def stop(service: Service, rc: ResourceConfig, on_line: OnLine = None) -> str | 
         return None
     running, _word, _code = engine_mod.state(data)
     if running:
-        wait = rc["stop_timeout"]
+        wait = stopping.grace(rc["stop_timeout"])  # fencing: killed at once
         result = log.call(engine, ["container", "stop", "-t", f"{wait:.0f}", name], wait + GRACE)
         if not result.ok:
             try:
