@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from orchestrator.resources import app_forking
+from orchestrator.resources import app_forking, stopping
 from orchestrator.resources.app_actions import ScriptMissing, ScriptUnset, command_of, timeout_of
 from orchestrator.resources.app_check import check, has_check
 from orchestrator.resources.commands import command_spec, resource_log
@@ -187,7 +187,7 @@ def terminate(service: Service, rc: ResourceConfig) -> str | None:
     tracked = read_pidfile(path)
     if tracked is None:
         return None
-    grace = timeout_of(rc, "stop") or STOP_GRACE
+    grace = stopping.grace(timeout_of(rc, "stop") or STOP_GRACE)  # fencing: SIGKILL at once
     tree = rc["kill"] == "tree"
     if not _signal(tracked, tree, signal.SIGTERM):
         path.unlink(missing_ok=True)
