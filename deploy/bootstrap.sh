@@ -23,6 +23,12 @@ command -v runc >/dev/null 2>&1 || need+=(runc)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 [ -f /usr/lib/tmpfiles.d/podman-docker.conf ] || need+=(podman-docker)
 [ -x /usr/bin/catatonit ] || need+=(catatonit)
+# the compose cluster and containerized ZooKeeper (deploy/images.sh, tests/containers):
+# debootstrap for the base image, CNI's dnsname so compose's service names resolve on a
+# podman network, nsenter to cut a container's link (docker-compose is above)
+PATH="$PATH:/usr/sbin:/sbin" command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+[ -x /usr/lib/cni/dnsname ] || need+=(golang-github-containernetworking-plugin-dnsname)
+command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 if [ "${#need[@]}" -gt 0 ]; then
     echo "bootstrap: installing system packages: ${need[*]}" >&2
     SUDO=""

@@ -35,7 +35,9 @@ def test_compose_has_an_ensemble_three_nodes_and_a_collector() -> None:
     full = compose("config")
     assert full.returncode == 0, full.stderr
     text = full.stdout
-    assert text.count("image: zookeeper:3.8") == 3
+    assert text.count("image: zookeeper:3.8") == 3  # ORCHESTRATOR_ZK_IMAGE unset
+    assert text.count("subnet: 198.51.100.0/25") == 1  # TEST-NET-2, ORCHESTRATOR_SUBNET unset
+    assert text.count("cluster: null") == 7  # every service on the cluster's network
     assert text.count("dockerfile: deploy/Dockerfile") == 4
     assert "orchestrator-collector" in text
     assert text.count("ORCHESTRATOR_COLLECTOR_URL: http://collector:8080") == 3
@@ -58,8 +60,10 @@ def test_compose_rejects_a_broken_file() -> None:
 
 def test_dockerfile_and_unit_run_the_agent() -> None:
     dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
-    assert "pip install ." in dockerfile
+    assert dockerfile.startswith("#")
+    # the base is a build argument: python:3.11-slim by default, deploy/images.sh's own base
+    assert "ARG BASE=python:3.11-slim\nFROM ${BASE}\n" in dockerfile
+    assert "pip install --no-deps --no-build-isolation ." in dockerfile
     assert 'CMD ["nodemgr", "daemon", "run"]' in dockerfile
     unit = (REPO / "deploy" / "orchestrator-node.service").read_text()
     assert "ExecStart=/opt/orchestrator/.venv/bin/nodemgr daemon run" in unit

@@ -1,12 +1,20 @@
-"""The session ``zk_hosts`` fixture yields exactly once, whatever its teardown does."""
+"""The session ``zk_hosts`` fixture yields exactly once, whatever its teardown does.
+
+Its order of choice is tests/zk_sources.py's; here the engine check, the containers and the
+local server are stand-ins, to reach the two failure paths a real engine rarely takes.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import zk_containers
+import zk_sources
 
 CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
 
@@ -36,13 +44,14 @@ def test_container_teardown_failure_is_reported_not_followed_by_a_second_yield(
         monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     conftest = _conftest()
 
-    def container_zookeeper() -> Iterator[str]:
-        yield "container:2181"
+    @contextlib.contextmanager
+    def containers(size: int = 1) -> Iterator[SimpleNamespace]:
+        yield SimpleNamespace(hosts="container:2181")
         raise RuntimeError("container.stop() failed")
 
-    monkeypatch.setattr(conftest, "_docker_answers", lambda: True)
-    monkeypatch.setattr(conftest, "_container_zookeeper", container_zookeeper)
-    monkeypatch.setattr(conftest, "ZooKeeperEnsemble", FakeEnsemble)
+    monkeypatch.setattr(zk_sources, "engine_answers", lambda: True)
+    monkeypatch.setattr(zk_containers, "zookeeper_containers", containers)
+    monkeypatch.setattr(zk_sources, "ZooKeeperEnsemble", FakeEnsemble)
     monkeypatch.delenv("ZOOKEEPER_HOSTS", raising=False)
     FakeEnsemble.started.clear()
 
@@ -57,13 +66,14 @@ def test_container_start_failure_falls_back_to_the_local_server(
         monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     conftest = _conftest()
 
-    def container_zookeeper() -> Iterator[str]:
+    @contextlib.contextmanager
+    def containers(size: int = 1) -> Iterator[SimpleNamespace]:
         raise RuntimeError("no image")
-        yield ""  # pragma: no cover - a generator
+        yield SimpleNamespace(hosts="")  # pragma: no cover - a generator
 
-    monkeypatch.setattr(conftest, "_docker_answers", lambda: True)
-    monkeypatch.setattr(conftest, "_container_zookeeper", container_zookeeper)
-    monkeypatch.setattr(conftest, "ZooKeeperEnsemble", FakeEnsemble)
+    monkeypatch.setattr(zk_sources, "engine_answers", lambda: True)
+    monkeypatch.setattr(zk_containers, "zookeeper_containers", containers)
+    monkeypatch.setattr(zk_sources, "ZooKeeperEnsemble", FakeEnsemble)
     monkeypatch.delenv("ZOOKEEPER_HOSTS", raising=False)
     FakeEnsemble.started.clear()
 
