@@ -9,7 +9,8 @@
 # package list; the base image and the files copied in); an image whose label matches is
 # left alone, so a second run costs a few podman inspects. The base is debootstrapped from
 # the Debian mirror this machine's apt uses (or DEBOOTSTRAP_MIRROR).
-# Needs root, podman, runc and debootstrap (deploy/bootstrap.sh installs them).
+# Needs root, podman, runc and debootstrap: deploy/bootstrap.sh installs them (run first
+# when one is missing).
 #   deploy/images.sh            build what is missing or stale
 #   deploy/images.sh --force    rebuild all three
 set -euo pipefail
@@ -22,6 +23,12 @@ NODE=localhost/orchestrator-node:latest
 BASE_PACKAGES=python3,python3-venv,default-jre-headless,zookeeper,rsync,procps,iproute2
 BASE_RECIPE=1  # bump when the debootstrap steps below change: the base is then rebuilt
 
+# On a fresh machine: podman, runc, debootstrap and the .venv (whose pip fetches the wheels).
+if ! command -v podman >/dev/null 2>&1 || [ ! -x .venv/bin/pip ] \
+    || ! PATH="$PATH:/usr/sbin:/sbin" command -v debootstrap >/dev/null 2>&1; then
+    bash deploy/bootstrap.sh
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
 # The project's one containers.conf (runc, rlimits this kind of machine accepts).
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/tests/containers.conf}
 force=0
@@ -94,13 +101,12 @@ build_base() {
 # The wheels of the project's dependencies (and of its build backend) in deploy/wheels,
 # fetched with the host's pip: the node image installs them with no index to reach.
 fetch_wheels() {
-    local dir=deploy/wheels requirements fingerprint pip=(python3 -m pip)
+    local dir=deploy/wheels requirements fingerprint pip=(.venv/bin/pip)
     requirements=$(python3 -c 'import tomllib
 p = tomllib.load(open("pyproject.toml", "rb"))
 print("\n".join(p["project"]["dependencies"] + p["build-system"]["requires"] + ["wheel"]))')
     fingerprint=$(printf '%s' "$requirements" | digest)
     [ -f "$dir/.fingerprint-$fingerprint" ] && return
-    [ -x .venv/bin/pip ] && pip=(.venv/bin/pip)
     say "fetching the dependencies' wheels into $dir"
     rm -f "$dir"/*.whl "$dir"/.fingerprint-*
     printf '%s\n' "$requirements" >"$dir/.requirements.txt"
