@@ -19,7 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from kazoo import exceptions as kx
 from kazoo.client import KazooClient, KazooState
-from kazoo.handlers.threading import KazooTimeoutError
+from kazoo.handlers.threading import KazooTimeoutError, SequentialThreadingHandler
 from kazoo.retry import KazooRetry, RetryFailedError
 from kazoo.security import OPEN_ACL_UNSAFE, make_acl, make_digest_acl
 
@@ -35,6 +35,34 @@ from orchestrator.coordination.errors import (
 from orchestrator.coordination.states import ConnectionState
 
 log = logging.getLogger("orchestrator.coordination")
+
+
+def connect_timeout(session_timeout: float, hosts: str) -> float:
+    """How long one TCP connect to one ZooKeeper member may take: the session timeout
+    shared among the members (as kazoo bounds the handshake that follows), at least 0.2 s.
+
+    kazoo gives every connect the whole session timeout. A member whose address vanished
+    (its host died, a container gone, packets dropped) does not refuse the connect, it never
+    answers: a client that tries it first waits a whole session timeout before the next
+    member, and its session can expire meanwhile, fencing a healthy node. Measured on a
+    podman network with a 10 s session: 10.2-10.4 s per reconnection through a vanished
+    member, against 0.5-1.1 s through live ones."""
+    members = [h for h in hosts.split("/", 1)[0].split(",") if h.strip()]
+    return max(0.2, session_timeout / max(1, len(members)))
+
+
+class BoundedConnectHandler(SequentialThreadingHandler):
+    """kazoo's threading handler whose TCP connects wait at most ``connect_limit``."""
+
+    def __init__(self, connect_limit: float):
+        super().__init__()
+        self.connect_limit = connect_limit
+
+    def create_connection(self, *args: Any, **kwargs: Any) -> Any:
+        timeout = kwargs.get("timeout")
+        kwargs["timeout"] = (self.connect_limit if timeout is None
+                             else min(float(timeout), self.connect_limit))
+        return super().create_connection(*args, **kwargs)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -203,6 +231,7 @@ class Session:
     def _client(self, hosts: str) -> KazooClient:
         return KazooClient(
             hosts=hosts,
+            handler=BoundedConnectHandler(connect_timeout(self.session_timeout, hosts)),
             timeout=self.session_timeout,
             auth_data=self._auth or None,
             default_acl=self._acl,

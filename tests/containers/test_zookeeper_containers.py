@@ -128,9 +128,11 @@ def test_containerized_ensemble_survives_its_leader_killed(docker_api):
         leader = zk.leader()
         assert leader is not None, zk.modes()
         others = [i for i in range(3) if i != leader]
-        # The client knows the followers only: kazoo's TCP connect to a member whose address
-        # vanished with its container waits out the whole session timeout (measured: ~10 s
-        # with a 10 s session), which would measure kazoo, not the ensemble's recovery.
+        # The client (plain kazoo) knows the followers only: kazoo's TCP connect to a member
+        # whose address vanished with its container waits out the whole session timeout
+        # (measured: ~10 s with a 10 s session), which would measure kazoo, not the
+        # ensemble's recovery. The project's own session bounds each connect to its share
+        # of the session timeout (coordination.client.connect_timeout).
         client = KazooClient(hosts=",".join(f"{zk.addresses[i]}:2181" for i in others),
                              timeout=10)
         states: list[KazooState] = []
