@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -355,6 +354,8 @@ def _dnsnodes(r: References, _section: str) -> str:
     names = []
     for address in r.context.dns:
         try:
+            import socket  # only for {dnsnodes}: not on every config's path
+
             host = socket.gethostbyaddr(address)[0].rstrip(".")
         except OSError:
             continue

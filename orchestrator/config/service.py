@@ -9,7 +9,6 @@ the result.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -426,6 +425,8 @@ class _Resolver:
 
     @staticmethod
     def unknown(keyword: str, table: dict[str, Keyword]) -> str:
+        import difflib  # only for a bad keyword's "did you mean"
+
         close = difflib.get_close_matches(keyword, list(table), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"unknown keyword {keyword!r}{hint}"

@@ -18,12 +18,13 @@ import math
 import shlex
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.execution.errors import CommandStartError
 from orchestrator.execution.spec import CommandSpec
+from orchestrator.execution.task_context import TaskContext
 from orchestrator.resources import container_engine as engines
 from orchestrator.resources.container_args import (
     LABEL_RUN,
@@ -41,15 +42,6 @@ if TYPE_CHECKING:
 
 GRACE = 15.0  # beyond an engine stop's own -t before its client is signalled too
 RECORD_KEY = "container"  # a run record's extra: {"engine": path, "name": name}
-
-
-@dataclass(frozen=True)
-class TaskContext:
-    """What a container needs beyond the command spec: the task and its run."""
-
-    service: Service
-    rc: ResourceConfig
-    run_id: str
 
 
 class ContainerExecutor:

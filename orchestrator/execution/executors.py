@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from orchestrator.execution.container_executor import ContainerExecutor, TaskContext
+from orchestrator.execution.task_context import TaskContext
 
 if TYPE_CHECKING:
     from orchestrator.config.service import ResourceConfig
@@ -51,12 +51,17 @@ class HostExecutor:
         return {}
 
 
-EXECUTORS: dict[str, Executor] = {
-    "host": HostExecutor(),
-    **{kind: ContainerExecutor(kind) for kind in ("docker", "podman", "oci")},
-}
+CONTAINER_TYPES = ("docker", "podman", "oci")
+EXECUTORS: dict[str, Executor] = {"host": HostExecutor()}
 
 
 def executor_for(task_type: str | None) -> Executor:
-    """The executor of a task type (``host`` when the task names none)."""
-    return EXECUTORS[task_type or "host"]
+    """The executor of a task type (``host`` when the task names none). Container
+    executors are made when first asked for: a host task's ``svcmgr run`` does not pay
+    for importing the engine code."""
+    kind = task_type or "host"
+    if kind not in EXECUTORS and kind in CONTAINER_TYPES:
+        from orchestrator.execution.container_executor import ContainerExecutor
+
+        EXECUTORS[kind] = ContainerExecutor(kind)
+    return EXECUTORS[kind]

@@ -1,0 +1,19 @@
+"""What an executor needs of a task run beyond its command spec (execution.executors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestrator.config.service import ResourceConfig
+    from orchestrator.service import Service
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """The task and its run: a container names itself after them."""
+
+    service: Service
+    rc: ResourceConfig
+    run_id: str
