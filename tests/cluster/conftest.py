@@ -28,3 +28,22 @@ def make_cluster(tmp_path: Path, zk_chroot: str) -> Iterator[MakeCluster]:
     for cluster in made:
         cluster.close()
         print(cluster.dump_logs())
+
+
+@pytest.fixture
+def app_cluster(make_cluster: MakeCluster) -> Iterator[MakeCluster]:
+    """``make_cluster``, plus the detached apps of monitor_support.py killed at teardown
+    (nothing the harness kills is their parent)."""
+    from monitor_support import kill_all_apps
+
+    made: list[Cluster] = []
+
+    def make(**kw: object) -> Cluster:
+        c = make_cluster(**kw)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+        kill_all_apps(c)

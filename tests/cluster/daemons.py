@@ -22,32 +22,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestrator.devtools.waiting import wait_until  # noqa: F401 - the tests import it from here
+
 BIN = Path(sys.executable).parent
 SESSION_TIMEOUT = 2
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05,
-               what: str = "condition") -> Any:
-    """Poll ``predicate`` until it returns something truthy (returned); AssertionError after
-    ``timeout``. Exceptions from the predicate count as "not yet"."""
-    deadline = time.monotonic() + timeout
-    last_exc: BaseException | None = None
-    while True:
-        try:
-            value = predicate()
-        except Exception as exc:  # noqa: BLE001 - a CLI that fails now may succeed later
-            value, last_exc = None, exc
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}"
-                                 + (f" (last error: {last_exc!r})" if last_exc else ""))
-        time.sleep(interval)
 
 
 def _tool(name: str) -> list[str]:

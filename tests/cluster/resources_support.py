@@ -21,6 +21,7 @@ from typing import Any
 
 from container_support import TESTBOX, containers, ensure_testbox, remove_containers, running
 from host_support import Lan, addresses_on, free_address, host_scratch, lan, loop_devices_of
+from monitor_support import alive
 
 
 @dataclass
@@ -117,15 +118,7 @@ def app_pid(c: Any, node: str, svc: str) -> int | None:
 
 
 def app_alive(c: Any, node: str, svc: str) -> bool:
-    pid = app_pid(c, node, svc)
-    if pid is None:
-        return False
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            state = next((ln.split()[1] for ln in fh if ln.startswith("State:")), "Z")
-    except OSError:
-        return False
-    return state != "Z"
+    return alive(app_pid(c, node, svc))
 
 
 def _kill_apps(svc: str) -> None:

@@ -11,23 +11,13 @@ from collections import Counter
 
 import pytest
 from daemons import Cluster, wait_until
-from monitor_support import alive, app_pid, app_section, break_node, kill_all_apps, kill_app
+from monitor_support import alive, app_pid, app_section, break_node, kill_app
 from sched_support import read_runs, recording_task
 
 
 @pytest.fixture
-def cluster(make_cluster):
-    made: list[Cluster] = []
-
-    def make(**kw):
-        c = make_cluster(**kw)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.close()
-        kill_all_apps(c)
+def cluster(app_cluster):
+    return app_cluster
 
 
 def flex_config(c: Cluster, extra: str = "", target: int = 2) -> str:

@@ -21,7 +21,6 @@ from monitor_support import (
     app_section,
     break_node,
     events,
-    kill_all_apps,
     kill_app,
     monitored_config,
 )
@@ -34,18 +33,8 @@ RESTART_BUDGET = SCHEDULE + DELAY + 2.5
 
 
 @pytest.fixture
-def cluster(make_cluster):
-    made: list[Cluster] = []
-
-    def make(**kw):
-        c = make_cluster(**kw)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.close()
-        kill_all_apps(c)
+def cluster(app_cluster):
+    return app_cluster
 
 
 def start(c: Cluster, text: str, node: str = "n1") -> int:

@@ -16,6 +16,8 @@ import psutil
 import pytest
 from e2e_support import Node
 
+from orchestrator.devtools.waiting import wait_until
+
 
 def pidfile(node: Node, svc: str, rid: str = "app#0") -> Path:
     return node.svc_var(svc) / "resources" / f"{rid}.pid"
@@ -43,13 +45,7 @@ def with_token(token: str) -> list[int]:
 
 
 def wait(predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(predicate, timeout, 0.05, what)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from container_support import containers, running
 from e2e_support import Node
 
 from orchestrator.config.node import load_node_config
+from orchestrator.devtools.waiting import wait_until
 from orchestrator.fence import wire
 from orchestrator.fence.keeper import Keeper
 from orchestrator.paths import NodePaths
@@ -30,13 +31,7 @@ pytestmark = pytest.mark.usefixtures("testbox")
 
 
 def wait(predicate, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(predicate, timeout, 0.05, what)
 
 
 class HandAgent:

@@ -16,6 +16,8 @@ import pytest
 from container_support import PODMAN_DOCKER_PATH, containers, running
 from e2e_support import Node
 
+from orchestrator.devtools.waiting import wait_until
+
 pytestmark = pytest.mark.usefixtures("testbox")
 IMAGE = "localhost/testbox:latest"
 
@@ -27,13 +29,7 @@ def task(rid: str, command: str, kind: str = "podman", **keywords: str) -> str:
 
 
 def wait(predicate, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(predicate, timeout, 0.05, what)
 
 
 def only_run(node: Node, svc: str, rid: str) -> dict:

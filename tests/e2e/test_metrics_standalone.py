@@ -12,6 +12,8 @@ from collections import Counter
 from e2e_support import BIN, Node
 from prometheus_client.parser import text_string_to_metric_families
 
+from orchestrator.devtools.waiting import wait_until
+
 TASKS = """
 [DEFAULT]
 nodes = n1
@@ -49,13 +51,7 @@ def scrape(port: int) -> dict[tuple[str, tuple], float]:
 
 
 def wait(predicate, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(predicate, timeout, 0.2, what)
 
 
 def test_metrics_count_what_the_run_records_say(node: Node) -> None:

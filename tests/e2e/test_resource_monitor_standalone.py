@@ -5,19 +5,14 @@ cluster), and ``svcmgr clear`` resets the counts."""
 from __future__ import annotations
 
 import subprocess
-import time
 
 from e2e_support import BIN, Node
 
+from orchestrator.devtools.waiting import wait_until
+
 
 def wait(predicate, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(predicate, timeout, 0.1, what)
 
 
 def test_standalone_restart_counts_refused_switch_and_clear(node: Node, tmp_path):

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.config.node import load_node_config
+from orchestrator.devtools.waiting import wait_until
 from orchestrator.fence import wire
 from orchestrator.fence.keeper import Keeper
 from orchestrator.fence.link import KeeperLink
@@ -28,13 +29,7 @@ from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
 
 def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(predicate, timeout, 0.02, what)
 
 
 @pytest.fixture
