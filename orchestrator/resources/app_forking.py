@@ -13,7 +13,7 @@ import structlog
 
 from orchestrator.resources.app_actions import ScriptMissing, ScriptUnset, command_of, timeout_of
 from orchestrator.resources.app_check import check, has_check
-from orchestrator.resources.commands import run_resource_command
+from orchestrator.resources.commands import run_step
 from orchestrator.resources.status import Status
 
 if TYPE_CHECKING:
@@ -31,8 +31,6 @@ def status(service: Service, rc: ResourceConfig) -> tuple[Status, str | None]:
 def run_action(service: Service, rc: ResourceConfig, action: str,
                on_line: Callable[[str], None] | None) -> str | None:
     """Run the start or stop command; an error sentence, or None on success."""
-    from orchestrator.errors import OrchestratorError
-
     log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
     try:
         command = command_of(service, rc, action)
@@ -53,15 +51,9 @@ def run_action(service: Service, rc: ResourceConfig, action: str,
     if command:
         if command != rc.get(action):
             log.info(f"run: {command}")
-        timeout = timeout_of(rc, action)
-        try:
-            result = run_resource_command(service, rc, command, action, on_line=on_line,
-                                          timeout=timeout)
-        except OrchestratorError as exc:
-            return f"{action} command could not run: {exc}"
-        if result.timed_out:
-            return f"{action} command timed out after {timeout:g}s"
-        if result.exit_code != 0:
-            return f"{action} command exited with code {result.exit_code}"
+        error = run_step(service, rc, command, action, f"{action} command", on_line,
+                         timeout_of(rc, action))
+        if error:
+            return error
     service.state.update("apps", rc.rid, action == "start")
     return None

@@ -76,3 +76,22 @@ def run_resource_command(service: Service, rc: ResourceConfig, command: str, act
     spec = command_spec(service, rc, command, action, {k: str(v) for k, v in env.items()},
                         timeout)
     return run(spec, resource_log(service, rc, step), on_line=on_line)
+
+
+def run_step(service: Service, rc: ResourceConfig, command: str, action: str, label: str,
+             on_line: Callable[[str], None] | None = None, timeout: float | None = None,
+             **env: Any) -> str | None:
+    """Run one command of an action (an app's start, a hook); why it failed, in a sentence
+    that starts with ``label`` ("start command", "pre_start"), or None when it exited 0."""
+    from orchestrator.errors import OrchestratorError
+
+    try:
+        result = run_resource_command(service, rc, command, action, on_line=on_line,
+                                      timeout=timeout, **env)
+    except OrchestratorError as exc:
+        return f"{label} could not run: {exc}"
+    if result.timed_out:
+        return f"{label} timed out after {timeout:g}s"
+    if result.exit_code != 0:
+        return f"{label} exited with code {result.exit_code}"
+    return None

@@ -38,24 +38,14 @@ def unmet_requirement(service: Service, rc: ResourceConfig, action: str) -> str 
 def run_hook(service: Service, rc: ResourceConfig, name: str, timeout: float | None,
              on_line: Callable[[str], None] | None) -> str | None:
     """Run the hook keyword ``name`` if set; why it failed, or None."""
-    from orchestrator.errors import OrchestratorError
-    from orchestrator.resources.commands import run_resource_command
+    from orchestrator.resources.commands import run_step
 
     command = rc.get(name)
     if not command:
         return None
     action = name.rsplit("_", 1)[-1]
     structlog.get_logger().bind(svc=service.name, rid=rc.rid).info(f"{name}: {command}")
-    try:
-        result = run_resource_command(service, rc, command, action, on_line=on_line,
-                                      timeout=timeout, step=name)
-    except OrchestratorError as exc:
-        return f"{name} could not run: {exc}"
-    if result.timed_out:
-        return f"{name} timed out after {timeout:g}s"
-    if result.exit_code != 0:
-        return f"{name} exited with code {result.exit_code}"
-    return None
+    return run_step(service, rc, command, action, name, on_line, timeout, step=name)
 
 
 def around(service: Service, rc: ResourceConfig, action: str, act: Action,

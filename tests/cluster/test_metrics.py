@@ -8,29 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
-import urllib.request
 from collections import Counter
 
 from daemons import wait_until
-from prometheus_client.parser import text_string_to_metric_families
+from metrics_support import free_port, scrape
 
 from orchestrator.devtools.chromium import dump_dom
 from orchestrator.devtools.collector import CollectorProcess
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def scrape(port: int) -> dict[tuple[str, tuple], float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-        text = resp.read().decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
 
 
 def test_metrics_timeline_and_logs_across_a_switch(make_cluster, tmp_path):

@@ -3,14 +3,12 @@ real scheduled runs: the counts match the run records ``print runs`` shows."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
-import urllib.request
 from collections import Counter
 
 from e2e_support import BIN, Node
-from prometheus_client.parser import text_string_to_metric_families
+from metrics_support import free_port, scrape
 
 from orchestrator.devtools.waiting import wait_until
 
@@ -35,19 +33,6 @@ schedule = @1s
 run_requires = app#0(up)
 {disable}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def scrape(port: int) -> dict[tuple[str, tuple], float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-        text = resp.read().decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
 
 
 def wait(predicate, timeout: float = 30.0, what: str = "condition"):
