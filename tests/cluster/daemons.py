@@ -135,9 +135,17 @@ class Cluster:
 
     def crash(self, name: str) -> None:
         """The whole node dies: its agent and its fence keeper together (the app's marker
-        file stays: the test removes it if it wants the app gone too)."""
+        file stays: the test removes it if it wants the app gone too). The agent is stopped
+        first: alive, it would start a new keeper as soon as it saw the old one gone."""
+        self._freeze(name)
         self.kill_keeper(name)
         self.kill(name)
+
+    def _freeze(self, name: str) -> None:
+        node = self.nodes[name]
+        if node.alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(node.proc.pid, signal.SIGSTOP)
 
     def keeper_pid(self, name: str) -> int | None:
         """The pid of the node's fence keeper while it runs."""
@@ -146,21 +154,17 @@ class Cluster:
             pid = int(path.read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return None
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                if b"orchestrator.fence.keeper" not in fh.read():
-                    return None
-        except OSError:
-            return None
-        return pid
+        return pid if _is_keeper(pid) else None
 
     def kill_keeper(self, name: str) -> None:
+        """SIGKILL the node's keeper and wait until that process is gone (a live agent
+        starts another one when it sees it gone: ``crash`` stops the agent first)."""
         pid = self.keeper_pid(name)
         if pid is None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        wait_until(lambda: self.keeper_pid(name) is None, 10, what=f"{name}'s keeper gone")
+        wait_until(lambda: not _is_keeper(pid), 10, what=f"{name}'s keeper (pid {pid}) gone")
 
     def pause(self, name: str) -> None:
         """SIGSTOP the agent (a hung process); ``resume`` continues it."""
@@ -194,11 +198,10 @@ class Cluster:
 
     def close(self) -> None:
         for name, node in self.nodes.items():
-            self.kill_keeper(name)  # first: it would fence the agent killed next
+            self._freeze(name)  # no new keeper from it, and no fence of it by the old one:
+            self.kill_keeper(name)  # the keeper goes first
             if node.alive:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(node.proc.pid, signal.SIGCONT)  # a paused one dies too
-                self.kill(name)
+                self.kill(name)  # SIGKILL ends a stopped process too
             # what a killed daemon left running: our app only leaves a marker file
         self.kill_strays()
 
@@ -315,3 +318,12 @@ def overlaps(intervals: list[tuple[float, float, str]]) -> list[tuple[tuple, tup
             if a[2] != b[2] and a[0] < b[1] and b[0] < a[1]:
                 found.append((a, b))
     return found
+
+
+def _is_keeper(pid: int) -> bool:
+    """``pid`` is a live fence keeper (not a zombie, not a reused pid)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"orchestrator.fence.keeper" in fh.read()
+    except OSError:
+        return False
