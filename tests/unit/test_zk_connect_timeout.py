@@ -31,6 +31,7 @@ def test_the_handler_caps_the_timeout_kazoo_asks_for_and_still_connects():
     type(handler).__mro__[1].create_connection = spy
     try:
         sock = handler.create_connection(address=("127.0.0.1", port), timeout=10.0)
+        accepted.join(5)  # the server side took it before the server closes
         sock.close()
     finally:
         type(handler).__mro__[1].create_connection = original
