@@ -18,6 +18,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,38 @@ def zk_ensemble(tmp_path: Path) -> Iterator[ZooKeeperEnsemble]:
         yield ensemble
     finally:
         ensemble.stop()
+
+
+# ---------------------------------------------------------------------------- the summary
+# CI reads its output, not the test ids: one line per suite says what ran there, so a suite
+# that silently stopped running (no engine, no ZooKeeper, a marker deselected) shows.
+_OUTCOMES: dict[str, dict[str, int]] = {}
+
+
+def _suite_of(item: pytest.Item) -> str:
+    if item.get_closest_marker("containers") is not None:
+        return "containers"
+    parts = Path(str(item.fspath)).relative_to(Path(__file__).parent).parts
+    return parts[0] if len(parts) > 1 else "tests"
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        suite = getattr(report, "suite", None) or "tests"
+        counts = _OUTCOMES.setdefault(suite, {})
+        counts[report.outcome] = counts.get(report.outcome, 0) + 1
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    outcome.get_result().suite = _suite_of(item)  # type: ignore[attr-defined]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _OUTCOMES:
+        return
+    terminalreporter.section("suites")
+    for suite, counts in sorted(_OUTCOMES.items()):
+        said = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        terminalreporter.write_line(f"{suite}: {said}")
