@@ -24,7 +24,7 @@ import structlog
 
 from orchestrator.config.node import NodeConfig
 from orchestrator.daemon.configs import Configs
-from orchestrator.daemon.decisions import decide_for, read_slots
+from orchestrator.daemon.decisions import decide_for, priority_key, read_slots
 from orchestrator.daemon.fencing import FenceClock, default_fence_delay
 from orchestrator.daemon.heartbeat import Heartbeat
 from orchestrator.daemon.instances import STATUS_EVERY, Instances
@@ -285,7 +285,7 @@ class Agent:
             self.caught_up = True
         for gone in set(self.runtimes) - self.names:
             self.configs.forget(self.runtimes[gone])
-        for name in sorted(self.names, key=self.priority_of):  # DEFAULT.priority, then name
+        for name in sorted(self.names, key=priority_key(self.runtimes)):
             rt = self.runtimes.get(name) or self.runtimes.setdefault(name, Runtime(name))
             reread = rt.read_at is None or name in self.dirty or now - rt.read_at >= REREAD_EVERY
             if not (reread or everyone or now - rt.published_at >= STATUS_EVERY):
@@ -305,13 +305,6 @@ class Agent:
                                         self.loads, coord.connected)
             self.instances.carry_out(rt, view, decision)
             self.instances.publish(rt)
-
-    def priority_of(self, name: str) -> tuple[int, str]:
-        """Decisions for services of smaller DEFAULT.priority first (OpenSVC's priority);
-        a service whose config is not read yet comes with the default, 50."""
-        rt = self.runtimes.get(name)
-        config = rt.service.config if rt is not None and rt.service is not None else None
-        return (int(config.defaults.get("priority", 50)) if config else 50), name
 
     def changed_callback(self, name: str) -> Any:
         """A watch callback: ``name``'s config, lease or target changed; re-read it soon."""

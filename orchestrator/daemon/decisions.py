@@ -17,6 +17,18 @@ if TYPE_CHECKING:
     from orchestrator.daemon.runtime import Runtime
 
 
+def priority_key(runtimes: dict[str, Runtime]) -> Callable[[str], tuple[int, str]]:
+    """The order of a decision pass: services of smaller DEFAULT.priority first (OpenSVC's
+    priority), then by name; a service whose config is not read yet has the default, 50."""
+
+    def key(name: str) -> tuple[int, str]:
+        rt = runtimes.get(name)
+        config = rt.service.config if rt is not None and rt.service is not None else None
+        return (int(config.defaults.get("priority", 50)) if config else 50), name
+
+    return key
+
+
 def is_flex(rt: Runtime) -> bool:
     return rt.service is not None and rt.service.config.defaults["topology"] == "flex"
 

@@ -98,3 +98,21 @@ def test_started_without_a_slot_stops_and_an_earlier_sessions_slot_is_waited_out
     assert decide_flex(view(holders={0: "n1"}, stale=(0,)), "n1", True, True).act is Act.STOP
     d = decide_flex(view(holders={0: "n1"}, stale=(0,)), "n1", False, True)
     assert d.act is Act.NOTHING and "earlier agent session" in d.sentence
+
+
+def test_a_decision_pass_takes_services_by_priority_then_name():
+    from types import SimpleNamespace
+
+    from orchestrator.config.service import parse_service
+    from orchestrator.daemon.decisions import priority_key
+    from orchestrator.daemon.runtime import Runtime
+
+    def runtime(name: str, text: str) -> Runtime:
+        cfg = parse_service(text, f"/x/{name}.conf", name, "n1")
+        return Runtime(name, service=SimpleNamespace(config=cfg))  # type: ignore[arg-type]
+
+    runtimes = {"a": runtime("a", "[DEFAULT]\npriority = 90\n"),
+                "b": runtime("b", "[DEFAULT]\npriority = 10\n"),
+                "c": runtime("c", "[DEFAULT]\n")}
+    order = sorted(["a", "b", "c", "unread"], key=priority_key(runtimes))
+    assert order == ["b", "c", "unread", "a"]  # 10, 50 (default), 50 (not read yet), 90
