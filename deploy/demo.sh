@@ -9,6 +9,10 @@
 #   ./deploy/demo.sh                   # DEMO_DIR=./demo-cluster, DEMO_WAIT=35 (seconds of tasks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+    echo "demo: run it as root (sudo ./deploy/demo.sh): it creates a network namespace, veths, a loop device and mounts" >&2
+    exit 2
+fi
 bash deploy/bootstrap.sh
 
 REPO=$(pwd)
