@@ -15,28 +15,17 @@ among them. Target: ratio <= 3 (issue 15).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-SVCMGR = Path(sys.executable).parent / "svcmgr"
+from bench_run import SVCMGR, bench_node, timed  # the same node and clock as bench_run.py
+
 TARGET_RATIO = 3.0
 NOT_IMPORTED = ("structlog", "prometheus_client", "kazoo", "argcomplete", "asyncio")
-
-
-def timed(argv: list[str], env: dict[str, str], cwd: str | None = None) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{argv} exited {proc.returncode}")
-    return elapsed * 1000
 
 
 def imports(argv: list[str], env: dict[str, str]) -> list[tuple[int, str]]:
@@ -58,12 +47,7 @@ def main() -> int:
     ap.add_argument("--opensvc", type=Path, help="a checkout of opensvc/opensvc (v2)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as root:
-        services = Path(root, "etc", "orchestrator", "services")
-        services.mkdir(parents=True)
-        (services / "bench.conf").write_text("[task#0]\ncommand = /bin/true\n")
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("ORCHESTRATOR_") and k != "PYTHONDONTWRITEBYTECODE"}
-        env.update(ORCHESTRATOR_ROOT=root, ORCHESTRATOR_NODE="bench")
+        env = bench_node(root)
         env["PYTHONPYCACHEPREFIX"] = str(Path(root, "pycache"))  # cached, checkout clean
         cases = {"python -c pass": ([sys.executable, "-c", "pass"], None),
                  "svcmgr run": ([str(SVCMGR), "-s", "bench", "run", "--rid", "task#0"], None)}

@@ -21,10 +21,11 @@ SVCMGR = Path(sys.executable).parent / "svcmgr"
 TARGET_MS = 150.0
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
+def timed(argv: list[str], env: dict[str, str], cwd: str | None = None) -> float:
+    """Wall clock of one whole process, in ms (a failing one ends the benchmark)."""
     start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
+    proc = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{argv} exited {proc.returncode}")
@@ -36,6 +37,18 @@ def p90(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
 
 
+def bench_node(root: str) -> dict[str, str]:
+    """Make ``root`` a node with service ``bench`` (``task#0``: /bin/true); the environment
+    that runs svcmgr on it (none of the caller's ORCHESTRATOR_* settings)."""
+    services = Path(root, "etc", "orchestrator", "services")
+    services.mkdir(parents=True)
+    (services / "bench.conf").write_text("[task#0]\ncommand = /bin/true\n")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("ORCHESTRATOR_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(ORCHESTRATOR_ROOT=root, ORCHESTRATOR_NODE="bench")
+    return env
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=30)
@@ -43,12 +56,7 @@ def main() -> int:
                     help="compile every module from source each run (PYTHONDONTWRITEBYTECODE=1)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as root:
-        services = Path(root, "etc", "orchestrator", "services")
-        services.mkdir(parents=True)
-        (services / "bench.conf").write_text("[task#0]\ncommand = /bin/true\n")
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("ORCHESTRATOR_") and k != "PYTHONDONTWRITEBYTECODE"}
-        env.update(ORCHESTRATOR_ROOT=root, ORCHESTRATOR_NODE="bench")
+        env = bench_node(root)
         if args.cold_bytecode:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
         else:
