@@ -9,17 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from orchestrator.config.service import parse_service, read_config_text, validate_service_name
+from orchestrator.daemon.flex import flex_counts
 from orchestrator.errors import ActionError, UsageError
+from orchestrator.log import get_logger
 
 if TYPE_CHECKING:
     from orchestrator.config.node import NodeConfig
     from orchestrator.coordination import ClusterStore
 
 DEFAULT_WAIT = 60.0
-log = structlog.get_logger()
+log = get_logger()
 
 
 def connect(node: NodeConfig) -> ClusterStore:
@@ -87,22 +87,15 @@ def _up_on(coord: ClusterStore, svc: str, node: str) -> str | None:
     return None
 
 
-def flex_counts(cfg: Any) -> Any:
-    """The flex counts of a flex service's config, or None for a failover one."""
-    from orchestrator.daemon.flex import FlexCounts
-
-    if cfg.defaults["topology"] != "flex":
-        return None
-    return FlexCounts.of(cfg.defaults, cfg.nodes)
-
-
-def flex_instances(coord: ClusterStore, svc: str, counts: Any) -> list[str]:
+def flex_instances(coord: ClusterStore, svc: str, counts: Any,
+                   instances: dict[str, Any] | None = None) -> list[str]:
     """The nodes holding one of a flex service's instance slots with their instance
-    started, in slot order."""
+    started, in slot order (``instances``: the instance documents, when already read)."""
     from orchestrator.daemon.decisions import slot_leases
 
-    instances = coord.instances(svc)
-    held = slot_leases(coord, svc, max(counts.max, counts.target))
+    if instances is None:
+        instances = coord.instances(svc)
+    held = slot_leases(coord, svc, counts.max)
     return [lease.node for _, lease in sorted(held.items())
             if instances.get(lease.node, {}).get("started")]
 
@@ -128,8 +121,8 @@ def switch(node: NodeConfig, svc: str, to: str, timeout: float = DEFAULT_WAIT,
         return code
 
 
-def startflex_counts(node: NodeConfig, coord: ClusterStore, svc: str, cfg: Any,
-               timeout: float) -> int:
+def _start_flex(node: NodeConfig, coord: ClusterStore, svc: str, cfg: Any,
+                timeout: float) -> int:
     """Start a flex service: the agents fill flex_target instance slots (orchestrate = no:
     an instance on this node only); return when that many instances are up."""
     counts = flex_counts(cfg)
@@ -157,7 +150,7 @@ def start(node: NodeConfig, svc: str, timeout: float = DEFAULT_WAIT) -> int:
     with connect(node) as coord:
         cfg = _config(coord, svc, node)
         if flex_counts(cfg) is not None:
-            return startflex_counts(node, coord, svc, cfg, timeout)
+            return _start_flex(node, coord, svc, cfg, timeout)
         lease = coord.lease_holder(svc)
     if lease is not None and lease.node != node.nodename:
         raise ActionError(f"{svc} is already active on {lease.node}: use switch or takeover")
@@ -241,7 +234,7 @@ def service_status(coord: ClusterStore, svc: str, node: NodeConfig) -> dict[str,
         active = lease.node if lease else None
     else:  # the primary instance is the one in the lowest slot
         avail = flex_avail(avails, counts)
-        up = flex_instances(coord, svc, counts)
+        up = flex_instances(coord, svc, counts, instances)
         active = up[0] if up else None
         flex = {"active_nodes": up, "flex": {"min": counts.min, "max": counts.max,
                                              "target": counts.target}}

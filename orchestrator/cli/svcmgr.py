@@ -198,10 +198,13 @@ def _cluster_view(node, svc) -> Iterator[None]:  # noqa: ANN001
 def active_node(coord, svc) -> str | None:  # noqa: ANN001
     """The node whose instance runs the service's cluster-wide jobs: the lease holder, or
     a flex service's started instance in the lowest slot."""
-    if svc.config.defaults["topology"] == "flex":
-        from orchestrator.actions.cluster import flex_counts, flex_instances
+    from orchestrator.daemon.flex import flex_counts
 
-        up = flex_instances(coord, svc.name, flex_counts(svc.config))
+    counts = flex_counts(svc.config)
+    if counts is not None:
+        from orchestrator.actions.cluster import flex_instances
+
+        up = flex_instances(coord, svc.name, counts)
         return up[0] if up else None
     lease = coord.lease_holder(svc.name)
     return lease.node if lease else None

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.coordination.layout import lease_owner, slot_lease_name
-from orchestrator.daemon.flex import FlexCounts, FlexView, decide_flex
+from orchestrator.daemon.flex import FlexCounts, FlexView, decide_flex, flex_counts
 from orchestrator.daemon.placement import Decision, ServiceView, Target, decide
 
 if TYPE_CHECKING:
@@ -29,13 +29,9 @@ def priority_key(runtimes: dict[str, Runtime]) -> Callable[[str], tuple[int, str
     return key
 
 
-def is_flex(rt: Runtime) -> bool:
-    return rt.service is not None and rt.service.config.defaults["topology"] == "flex"
-
-
-def flex_counts(rt: Runtime) -> FlexCounts:
-    assert rt.service is not None
-    return FlexCounts.of(rt.service.config.defaults, rt.service.config.nodes)
+def counts_of(rt: Runtime) -> FlexCounts | None:
+    """``rt``'s flex counts; None for a failover service (or one not loaded)."""
+    return flex_counts(rt.service.config) if rt.service is not None else None
 
 
 def service_view(rt: Runtime, mine: Lease | None, alive: frozenset[str],
@@ -63,14 +59,16 @@ def flex_view(rt: Runtime, mine: Lease | None, me: str, alive: frozenset[str],
     if own is not None and (own not in slots or slots[own].epoch != mine.epoch):  # type: ignore[union-attr]
         own = None  # lost (expired, or taken over) since: not ours to act under
     stale = tuple(k for k, lease in sorted(slots.items()) if lease.node == me and k != own)
-    return FlexView(base, flex_counts(rt), {k: lease.node for k, lease in slots.items()},
+    counts = counts_of(rt)
+    assert counts is not None
+    return FlexView(base, counts, {k: lease.node for k, lease in slots.items()},
                     own, stale)
 
 
 def decide_for(rt: Runtime, mine: Lease | None, me: str, alive: frozenset[str],
                loads: dict[str, float], connected: bool) -> tuple[ServiceView, Decision]:
     """What this node should do about ``rt`` now, and the view it decided from."""
-    if is_flex(rt):
+    if counts_of(rt) is not None:
         view = flex_view(rt, mine, me, alive, loads)
         return view.base, decide_flex(view, me, rt.started, connected)
     view = service_view(rt, mine, alive, loads)
@@ -95,11 +93,11 @@ def slot_leases(coord: ClusterStore, svc: str, count: int) -> dict[int, Lease]:
 def read_slots(coord: ClusterStore, rt: Runtime, watch: Callable[[Any], None]) -> None:
     """Read a flex service's instance slots (up to flex_max: a lowered flex_target leaves
     holders beyond it, who must see themselves there) and watch each one once."""
-    if not is_flex(rt):
+    counts = counts_of(rt)
+    if counts is None:
         rt.slots = None
         return
-    counts = flex_counts(rt)
-    names = [slot_lease_name(rt.name, k) for k in range(max(counts.max, counts.target))]
+    names = [slot_lease_name(rt.name, k) for k in range(counts.max)]
     for name in names:
         if name not in rt.watched_slots:
             coord.watch_lease(name, watch)

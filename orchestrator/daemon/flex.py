@@ -43,6 +43,14 @@ class FlexCounts:
         return cls(low, high, target)
 
 
+def flex_counts(config: Any) -> FlexCounts | None:
+    """A service config's flex counts; None for a failover service (the one test of
+    ``topology = flex`` everything else asks)."""
+    if config.defaults.get("topology") != "flex":
+        return None
+    return FlexCounts.of(config.defaults, config.nodes)
+
+
 def flex_avail(instance_avails: Iterable[Status], counts: FlexCounts) -> Status:
     """om3's aggregate for flex: down with no instance up, warn below flex_min or above
     flex_max, up otherwise."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from orchestrator.daemon.flex import flex_counts
 from orchestrator.jobs.model import Firing, Job, JobKind
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
@@ -42,16 +43,11 @@ def service_job(svc: Service, action: str, rid: str | None, param: str,
              else defaults["misfire_grace"])
     if why_not is None and (definition is None or is_unscheduled(definition)):
         why_not = "unscheduled"
-    instance = instance and is_flex(svc)
+    instance = instance and flex_counts(svc.config) is not None
     return Job(action, rid, param, definition, why_not, node_scoped or instance,
                instance=instance, tz=defaults["tz"],
                splay_key=f"{svc.name}/{rid or action}/{svc.nodename}", misfire=policy,
                misfire_grace=grace)
-
-
-def is_flex(svc: Service) -> bool:
-    """Active on several nodes at once (``topology = flex``)."""
-    return svc.config.defaults.get("topology") == "flex"
 
 
 def _builtin(action: str, keyword: str, *, node_scoped: bool = False,
