@@ -8,10 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import structlog
-
 from orchestrator.config.service import parse_service, read_config_text, validate_service_name
 from orchestrator.errors import UsageError
+from orchestrator.log import get_logger
 
 if TYPE_CHECKING:
     from orchestrator.config.node import NodeConfig
@@ -30,7 +29,7 @@ def create(node: NodeConfig, svcname: str, source: Path) -> int:
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
-    structlog.get_logger().info(f"installed {svcname} from {source}", svc=svcname)
+    get_logger().info(f"installed {svcname} from {source}", svc=svcname)
     return 0
 
 
@@ -39,7 +38,7 @@ def delete(node: NodeConfig, svcname: str) -> int:
     if not target.exists():
         raise UsageError(f"unknown service {svcname!r}: no config file {target}")
     target.unlink()
-    structlog.get_logger().info(f"deleted {svcname}", svc=svcname)
+    get_logger().info(f"deleted {svcname}", svc=svcname)
     return 0
 
 
@@ -49,7 +48,7 @@ def start(svc: Service, on_line: Callable[[str], None] | None = None) -> int:
     first non-optional failure. A non-PRD service does not start on a PRD node."""
     refused = env_refusal(svc)
     if refused:
-        structlog.get_logger().bind(svc=svc.name).error(refused)
+        get_logger().bind(svc=svc.name).error(refused)
         return 1
     return _apply(svc, "start", _lifecycle_steps(svc), on_line)
 
@@ -75,7 +74,7 @@ def clear(svc: Service) -> int:
     sees the bumped ``monitor.cleared`` of the instance's state at its next run)."""
     cleared = int(svc.state.read().get("monitor", {}).get("cleared") or 0) + 1
     svc.state.update("monitor", "cleared", cleared)
-    structlog.get_logger().info(f"{svc.name}: restart counts cleared", svc=svc.name)
+    get_logger().info(f"{svc.name}: restart counts cleared", svc=svc.name)
     return 0
 
 
@@ -104,7 +103,7 @@ def _lifecycle_steps(svc: Service) -> list[list[ResourceConfig]]:
 
 def _apply(svc: Service, action: str, steps: list[list[ResourceConfig]],
            on_line: Callable[[str], None] | None) -> int:
-    log = structlog.get_logger().bind(svc=svc.name)
+    log = get_logger().bind(svc=svc.name)
     for step in steps:
         if len(step) == 1:
             errors = [(step[0], _act(svc, action, step[0], on_line))]
@@ -124,7 +123,7 @@ def _act(svc: Service, action: str, rc: ResourceConfig,
     """Start or stop one resource; its error sentence, or None (disabled: skipped)."""
     from orchestrator.resources import registry
 
-    rlog = structlog.get_logger().bind(svc=svc.name, rid=rc.rid)
+    rlog = get_logger().bind(svc=svc.name, rid=rc.rid)
     if rc["disable"]:
         rlog.info("disabled, skipped")
         return None

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import structlog
-
+from orchestrator.log import get_logger
 from orchestrator.resources.app_actions import ScriptMissing, ScriptUnset, command_of, timeout_of
 from orchestrator.resources.app_check import check, has_check
 from orchestrator.resources.commands import run_step
@@ -31,7 +30,7 @@ def status(service: Service, rc: ResourceConfig) -> tuple[Status, str | None]:
 def run_action(service: Service, rc: ResourceConfig, action: str,
                on_line: Callable[[str], None] | None) -> str | None:
     """Run the start or stop command; an error sentence, or None on success."""
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     try:
         command = command_of(service, rc, action)
     except ScriptMissing as exc:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import signal
 import subprocess
 import time
@@ -28,8 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
+from orchestrator.log import get_logger
 from orchestrator.resources import app_forking, stopping
 from orchestrator.resources.app_actions import ScriptMissing, ScriptUnset, command_of, timeout_of
 from orchestrator.resources.app_check import check, has_check
@@ -111,7 +109,7 @@ def start(service: Service, rc: ResourceConfig,
     from orchestrator.errors import OrchestratorError
     from orchestrator.execution.detached import reap_in_background, spawn_detached
 
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     try:
         command = command_of(service, rc, "start")
     except ScriptMissing as exc:
@@ -126,7 +124,7 @@ def start(service: Service, rc: ResourceConfig,
     output = resource_log(service, rc, "output")
     with contextlib.suppress(OSError), open(output, "a") as fh:
         fh.write(f"[orchestrator] {datetime.now(UTC).isoformat()} start: {command}\n")
-    token = secrets.token_hex(16)
+    token = os.urandom(16).hex()  # as secrets.token_hex, without importing secrets
     try:
         proc = spawn_detached(command_spec(service, rc, command, "start"), output, token)
     except OrchestratorError as exc:
@@ -170,7 +168,7 @@ def stop(service: Service, rc: ResourceConfig,
         has_stop = command_of(service, rc, "stop") is not None
     except ScriptMissing as exc:
         if isinstance(exc, ScriptUnset):
-            structlog.get_logger().bind(svc=service.name, rid=rc.rid).warning(
+            get_logger().bind(svc=service.name, rid=rc.rid).warning(
                 f"no stop command: {exc}; the process is signalled")
         has_stop = False
     if has_stop:
@@ -182,7 +180,7 @@ def stop(service: Service, rc: ResourceConfig,
 
 def terminate(service: Service, rc: ResourceConfig) -> str | None:
     """SIGTERM, then SIGKILL after the grace; None once nothing of the app lives."""
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     path = pidfile(service, rc)
     tracked = read_pidfile(path)
     if tracked is None:

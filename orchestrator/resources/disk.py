@@ -24,8 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import structlog
-
+from orchestrator.log import Logger, get_logger
 from orchestrator.resources import hostcmd, mounts
 from orchestrator.resources.problems import keyword_problem
 from orchestrator.resources.status import Status
@@ -106,7 +105,7 @@ def start(service: Service, rc: ResourceConfig,
 
 
 def _start(service: Service, rc: ResourceConfig) -> str | None:
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     path = rc["file"]
     with _losetup_lock():
         devices = _devices(rc)
@@ -136,7 +135,7 @@ def _start(service: Service, rc: ResourceConfig) -> str | None:
     return None
 
 
-def _create(service: Service, rc: ResourceConfig, log: structlog.BoundLogger) -> str | None:
+def _create(service: Service, rc: ResourceConfig, log: Logger) -> str | None:
     """The backing file, sparse (om3: one byte written at the last 512-byte block)."""
     path, size = rc["file"], rc["size"]
     if not size:
@@ -170,7 +169,7 @@ def _volatile(path: str) -> bool:
 
 def stop(service: Service, rc: ResourceConfig,
          on_line: Callable[[str], None] | None = None) -> str | None:
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     path = rc["file"]
     attached = _devices(rc)
     devices = _ours(service, rc, attached)

@@ -25,8 +25,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import structlog
-
+from orchestrator.log import Logger, get_logger
 from orchestrator.resources import fs_flag, fs_root, hostcmd, mounts
 from orchestrator.resources.exposed import ExposedError, expand_exposed
 from orchestrator.resources.problems import keyword_problem
@@ -121,7 +120,7 @@ def start(service: Service, rc: ResourceConfig,
           on_line: Callable[[str], None] | None = None) -> str | None:
     if rc["type"] == "flag":
         return fs_flag.start(service, rc, on_line)
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     try:
         _start(service, rc, log)
     except _Refused as exc:
@@ -133,7 +132,7 @@ def start(service: Service, rc: ResourceConfig,
     return None
 
 
-def _start(service: Service, rc: ResourceConfig, log: structlog.BoundLogger) -> None:
+def _start(service: Service, rc: ResourceConfig, log: Logger) -> None:
     kind = rc["type"]
     dev = _device(service, rc)
     mnt = mounts.canonical_mountpoint(rc["mnt"])
@@ -167,7 +166,7 @@ def _start(service: Service, rc: ResourceConfig, log: structlog.BoundLogger) -> 
     fs_root.apply(rc, mnt, log)
 
 
-def _promote_rw(rc: ResourceConfig, dev: str, log: structlog.BoundLogger) -> None:
+def _promote_rw(rc: ResourceConfig, dev: str, log: Logger) -> None:
     if not rc["promote_rw"]:
         return
     res = hostcmd.run(["blockdev", "--getro", dev], timeout=30, log=False)
@@ -178,7 +177,7 @@ def _promote_rw(rc: ResourceConfig, dev: str, log: structlog.BoundLogger) -> Non
             raise _Refused(res.failure())
 
 
-def _provision_blank(rc: ResourceConfig, dev: str, log: structlog.BoundLogger) -> None:
+def _provision_blank(rc: ResourceConfig, dev: str, log: Logger) -> None:
     """mkfs a device that holds no signature at all (blkid -p exits 2: no filesystem, no
     partition table, no RAID member): om3's provision, done at the first start here."""
     probe = hostcmd.run(["blkid", "-p", dev], timeout=30, log=False)
@@ -193,7 +192,7 @@ def _provision_blank(rc: ResourceConfig, dev: str, log: structlog.BoundLogger) -
         raise _Refused(res.failure())
 
 
-def _fsck(rc: ResourceConfig, dev: str, log: structlog.BoundLogger) -> None:
+def _fsck(rc: ResourceConfig, dev: str, log: Logger) -> None:
     if rc["type"] not in EXT:
         return
     res = hostcmd.run(["e2fsck", "-p", dev], timeout=3600, logger=log)
@@ -205,7 +204,7 @@ def stop(service: Service, rc: ResourceConfig,
          on_line: Callable[[str], None] | None = None) -> str | None:
     if rc["type"] == "flag":
         return fs_flag.stop(service, rc, on_line)
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     try:
         dev = _device(service, rc)
     except _Refused as exc:

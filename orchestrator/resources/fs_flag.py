@@ -13,8 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import structlog
-
+from orchestrator.log import get_logger
 from orchestrator.resources.status import Status
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ def status(service: Service, rc: ResourceConfig) -> tuple[Status, str, str | Non
 
 def start(service: Service, rc: ResourceConfig,
           on_line: Callable[[str], None] | None = None) -> str | None:
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     path = flag_file(service, rc)
     if path.exists():
         log.info(f"flag file {path} is already installed")
@@ -50,7 +49,7 @@ def start(service: Service, rc: ResourceConfig,
 
 def stop(service: Service, rc: ResourceConfig,
          on_line: Callable[[str], None] | None = None) -> str | None:
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     path = flag_file(service, rc)
     if not path.exists():
         log.info(f"flag file {path} is already uninstalled")

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import structlog
+from orchestrator.log import get_logger
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -45,7 +45,7 @@ def run(argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, log: bool = True,
     """Run ``argv``; ``log``: say the command line first (as om3 logs what it changes)."""
     args = tuple(str(a) for a in argv)
     if log:
-        (logger or structlog.get_logger()).info(" ".join(args))  # type: ignore[attr-defined]
+        (logger or get_logger()).info(" ".join(args))  # type: ignore[attr-defined]
     try:
         proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL, check=False)
@@ -62,7 +62,7 @@ def run_behind(argv: Sequence[str], on_failure: Callable[[HostResult], None],
     nobody sends): a failure within ``early`` seconds is reported before returning, a later
     one by a thread, if this process still runs (the command finishes on its own anyway)."""
     args = tuple(str(a) for a in argv)
-    (logger or structlog.get_logger()).info(" ".join(args))  # type: ignore[attr-defined]
+    (logger or get_logger()).info(" ".join(args))  # type: ignore[attr-defined]
     try:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)

@@ -23,8 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import structlog
-
+from orchestrator.log import Logger, get_logger
 from orchestrator.resources import hostcmd, iface, ipname
 from orchestrator.resources.problems import keyword_problem
 from orchestrator.resources.status import Status
@@ -100,7 +99,7 @@ def status(service: Service, rc: ResourceConfig) -> tuple[Status, str, str | Non
 
 def start(service: Service, rc: ResourceConfig,
           on_line: Callable[[str], None] | None = None) -> str | None:
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     try:
         _start(service, rc, log)
     except _Refused as exc:
@@ -108,7 +107,7 @@ def start(service: Service, rc: ResourceConfig,
     return None
 
 
-def _start(service: Service, rc: ResourceConfig, log: structlog.BoundLogger) -> None:
+def _start(service: Service, rc: ResourceConfig, log: Logger) -> None:
     dev, forced_label = _split_dev(rc)
     resolved = _resolve(service, rc, acting=True)
     if resolved.warning:
@@ -158,7 +157,7 @@ def _prefix(service: Service, rc: ResourceConfig, address: iface.IPAddress,
     return same[0].prefix
 
 
-def _answers_elsewhere(address: iface.IPAddress, dev: str, log: structlog.BoundLogger
+def _answers_elsewhere(address: iface.IPAddress, dev: str, log: Logger
                        ) -> str | None:
     """Why the address must not be added here (it is up elsewhere), or None. om3 pings it
     (5 s at most); an ARP duplicate-address probe on ``dev`` also catches a peer that drops
@@ -198,7 +197,7 @@ def _answers_elsewhere(address: iface.IPAddress, dev: str, log: structlog.BoundL
     return found.get("error") or found.get("ping") or found.get("arp")
 
 
-def _announce(address: iface.IPAddress, dev: str, log: structlog.BoundLogger) -> None:
+def _announce(address: iface.IPAddress, dev: str, log: Logger) -> None:
     """A gratuitous ARP so the peers' caches follow the move (om3 skips loopback,
     link-local and IPv6 addresses, and loopback interfaces); not waited for: arping lingers
     a second for answers a gratuitous ARP never gets."""
@@ -213,7 +212,7 @@ def _announce(address: iface.IPAddress, dev: str, log: structlog.BoundLogger) ->
 
 def stop(service: Service, rc: ResourceConfig,
          on_line: Callable[[str], None] | None = None) -> str | None:
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     dev, _ = _split_dev(rc)
     try:
         address = _resolve(service, rc, acting=True).address

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import structlog
+from orchestrator.log import get_logger
 
 if TYPE_CHECKING:
     from orchestrator.config.service import ResourceConfig
@@ -44,7 +44,7 @@ def run_hook(service: Service, rc: ResourceConfig, name: str, timeout: float | N
     if not command:
         return None
     action = name.rsplit("_", 1)[-1]
-    structlog.get_logger().bind(svc=service.name, rid=rc.rid).info(f"{name}: {command}")
+    get_logger().bind(svc=service.name, rid=rc.rid).info(f"{name}: {command}")
     return run_step(service, rc, command, action, name, on_line, timeout, step=name)
 
 
@@ -52,7 +52,7 @@ def around(service: Service, rc: ResourceConfig, action: str, act: Action,
            timeout: float | None, on_line: Callable[[str], None] | None = None) -> str | None:
     """Run ``act`` (the driver's start or stop) with its requirements and hooks; the first
     error sentence that fails the action, or None."""
-    log = structlog.get_logger().bind(svc=service.name, rid=rc.rid)
+    log = get_logger().bind(svc=service.name, rid=rc.rid)
     error = unmet_requirement(service, rc, action)
     if error:
         return error
