@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import structlog
-
+from orchestrator.log import get_logger
 from orchestrator.resources import app_forking, app_simple
 from orchestrator.resources.app_actions import start_key, timeout_of
-from orchestrator.resources.status import Status
+from orchestrator.resources.status import Status, as_standby
 from orchestrator.resources.triggers import around
 
 if TYPE_CHECKING:
@@ -25,12 +24,6 @@ if TYPE_CHECKING:
     from orchestrator.service import Service
 
 __all__ = ["start", "start_key", "status", "stop"]
-
-
-def _standby(rc: ResourceConfig, status: Status) -> Status:
-    if not rc["standby"]:
-        return status
-    return {Status.UP: Status.STDBY_UP, Status.DOWN: Status.STDBY_DOWN}.get(status, status)
 
 
 def _label(rc: ResourceConfig) -> str:
@@ -42,13 +35,13 @@ def _label(rc: ResourceConfig) -> str:
 def status(service: Service, rc: ResourceConfig) -> tuple[Status, str, str | None]:
     impl = app_simple if rc["type"] == "simple" else app_forking
     current, reason = impl.status(service, rc)
-    return _standby(rc, current), _label(rc), reason
+    return as_standby(rc["standby"], current), _label(rc), reason
 
 
 def _ignored_environment(service: Service, rc: ResourceConfig) -> None:
     for keyword in ("configs_environment", "secrets_environment"):
         if rc.get(keyword):
-            structlog.get_logger().bind(svc=service.name, rid=rc.rid).warning(
+            get_logger().bind(svc=service.name, rid=rc.rid).warning(
                 f"{keyword} ignored: there are no config or secret objects here")
 
 

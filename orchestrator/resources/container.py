@@ -27,7 +27,7 @@ from orchestrator.resources.container_args import (
     run_args,
 )
 from orchestrator.resources.container_engine import Engine, EngineError, EngineMissing
-from orchestrator.resources.status import Status
+from orchestrator.resources.status import Status, as_standby
 
 if TYPE_CHECKING:
     from orchestrator.config.service import ResourceConfig
@@ -36,12 +36,6 @@ if TYPE_CHECKING:
 OnLine = Callable[[str], None] | None
 INSPECT_TIMEOUT = 30.0
 GRACE = 30.0  # added to an engine stop's own -t before its client is given up
-
-
-def _standby(rc: ResourceConfig, status: Status) -> Status:
-    if not rc["standby"]:
-        return status
-    return {Status.UP: Status.STDBY_UP, Status.DOWN: Status.STDBY_DOWN}.get(status, status)
 
 
 def _label(rc: ResourceConfig, engine: Engine | None) -> str:
@@ -55,7 +49,7 @@ def status(service: Service, rc: ResourceConfig) -> tuple[Status, str, str | Non
     try:
         engine = engine_mod.resolve(rc["type"])
     except EngineMissing as exc:
-        return _standby(rc, Status.DOWN), _label(rc, None), str(exc)
+        return as_standby(rc["standby"], Status.DOWN), _label(rc, None), str(exc)
     label = _label(rc, engine)
     if not rc["detach"]:  # an init container: it ran at start and is gone
         return Status.NA, label, None
@@ -64,13 +58,13 @@ def status(service: Service, rc: ResourceConfig) -> tuple[Status, str, str | Non
     except EngineError as exc:
         return Status.WARN, label, str(exc)
     if data is None:
-        return _standby(rc, Status.DOWN), label, f"no container {name}"
+        return as_standby(rc["standby"], Status.DOWN), label, f"no container {name}"
     running, word, code = engine_mod.state(data)
     if running:
-        return _standby(rc, Status.UP), label, None
+        return as_standby(rc["standby"], Status.UP), label, None
     reason = f"container {name} is {word}" + (f" (exit code {code})" if code is not None
                                               and word == "exited" else "")
-    return _standby(rc, Status.DOWN), label, reason
+    return as_standby(rc["standby"], Status.DOWN), label, reason
 
 
 class _Log:

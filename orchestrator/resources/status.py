@@ -26,6 +26,13 @@ _PAIRS: dict[frozenset[Status], Status] = {
 }
 
 
+def as_standby(standby: bool, status: Status) -> Status:
+    """A standby resource's up/down read stdby up / stdby down (OpenSVC's words)."""
+    if not standby:
+        return status
+    return {Status.UP: Status.STDBY_UP, Status.DOWN: Status.STDBY_DOWN}.get(status, status)
+
+
 def merge_pair(a: Status, b: Status) -> Status:
     """OpenSVC's rules: up+down=warn, x+n/a=x, up+stdby up=up, down+stdby up=stdby up."""
     if a == b:
