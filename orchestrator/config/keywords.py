@@ -9,6 +9,7 @@ section kind; a new driver adds its module to ``_TABLES``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -41,33 +42,39 @@ SERVICE_SECTIONS = ("DEFAULT", *RESOURCE_DRIVERS)
 NODE_SECTIONS = ("node", "cluster", "collector", "metrics")
 
 
+@functools.cache  # the table is static: built once per kind, not per section
 def keywords_of(section_kind: str) -> dict[str, Keyword]:
-    """Every keyword allowed in a section of this kind, by name."""
+    """Every keyword allowed in a section of this kind, by name (shared: do not modify)."""
     return {k.name: k for k in _ROWS if k.section == section_kind}
 
 
+@functools.cache  # the table is static: built once per kind, not per section
 def resource_keywords(group: str) -> dict[str, Keyword]:
     """Every keyword of a ``[group#id]`` section: the driver's own rows, then the keywords
     OpenSVC accepts in every resource section (``tables/generic``) it has no row for."""
     return {**keywords_of(generic.SECTION), **keywords_of(group)}
 
 
+@functools.cache  # the table is static: built once per kind, not per section
 def aliases_of(section_kind: str) -> dict[str, str]:
     """OpenSVC's other names of this section kind's keywords: alias -> keyword name."""
     return {alias: k.name for k in _ROWS if k.section == section_kind for alias in k.aliases}
 
 
+@functools.cache  # the table is static: built once per kind, not per section
 def resource_aliases(group: str) -> dict[str, str]:
     """The other names of a ``[group#id]`` section's keywords (generic ones, then its own)."""
     return {**aliases_of(generic.SECTION), **aliases_of(group)}
 
 
+@functools.cache  # the table is static: built once per kind, not per section
 def is_resource_keyword(name: str) -> bool:
     """A keyword of some resource section (a DEFAULT value of it is their default)."""
     return name != "type" and any(name in resource_keywords(group) or name in aliases_of(group)
                                   for group in RESOURCE_DRIVERS)
 
 
+@functools.cache  # the table is static: built once per kind, not per section
 def no_effect_anywhere(name: str) -> str | None:
     """Why a resource keyword takes no effect in any driver here; None if one acts on it."""
     reasons = [kw.no_effect for group in RESOURCE_DRIVERS

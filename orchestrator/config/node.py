@@ -40,9 +40,8 @@ _WATCHDOG_KEYWORDS = (
 
 def node_keywords(section_kind: str) -> dict[str, Keyword]:
     """Every keyword allowed in a node.conf section of this kind, by name."""
-    table = keywords_of(section_kind)
-    table.update({k.name: k for k in _WATCHDOG_KEYWORDS if k.section == section_kind})
-    return table
+    return {**keywords_of(section_kind),
+            **{k.name: k for k in _WATCHDOG_KEYWORDS if k.section == section_kind}}
 
 
 @dataclass(frozen=True)
