@@ -119,14 +119,12 @@ class Agent:
         self.records.courier()  # retries what an earlier outage left queued
         if not self.clustered:
             log.info(f"node {self.me}: no ZooKeeper configured, running standalone")
-            self.scheduler.start()
             sdnotify.notify("READY=1")
             self.standalone.run(self.stop_event, self.loop_wait)
             return 0
         self.attach_keeper()
         self.connect()
         self.heartbeat.start()
-        self.scheduler.start()
         sdnotify.notify("READY=1")
         try:
             self.loop()

@@ -10,10 +10,10 @@
 """
 
 from orchestrator.jobs.model import NODE, Firing, Job, JobKind, ScheduleEntry, job_schedule
-from orchestrator.jobs.registry import KINDS, kind, kind_of, node_jobs, node_scoped, service_jobs
+from orchestrator.jobs.registry import KINDS, kind, kind_of, node_jobs, service_jobs
 from orchestrator.jobs.table import node_schedule_table, schedule_table
 from orchestrator.jobs.where import NODE_VIEW, RunView, runnable
 
 __all__ = ["KINDS", "NODE", "NODE_VIEW", "Firing", "Job", "JobKind", "RunView",
            "ScheduleEntry", "job_schedule", "kind", "kind_of", "node_jobs", "node_schedule_table",
-           "node_scoped", "runnable", "schedule_table", "service_jobs"]
+           "runnable", "schedule_table", "service_jobs"]

@@ -42,9 +42,3 @@ def service_jobs(svc: Service) -> list[Job]:
 def node_jobs(node: NodeConfig) -> list[Job]:
     """The node's own jobs (pushasset, the node's compliance_auto)."""
     return [job for k in KINDS if k.owner == "node" for job in k.jobs(node)]
-
-
-def node_scoped(svc: Service, job: Job) -> bool:
-    """Jobs every instance runs for itself (status, tasks with run_requires); the others run
-    only on the active instance of a failover service."""
-    return job.node_scoped
