@@ -80,6 +80,11 @@ class ServiceConfig:
     def nodes(self) -> tuple[str, ...]:
         return tuple(self.defaults["nodes"])
 
+    @property
+    def flex(self) -> bool:
+        """``topology = flex``: active on several nodes at once (daemon.flex)."""
+        return self.defaults.get("topology") == "flex"
+
 
 def validate_service_name(name: str) -> None:
     from orchestrator.errors import UsageError
@@ -182,8 +187,8 @@ class _Resolver:
         defaults = self.resolve_section(default_section, self.table_of("DEFAULT"),
                                         aliases_of("DEFAULT"))
         defaults["nodes"], defaults["drpnodes"] = nodes, drpnodes
-        if defaults.get("id") is None:
-            defaults["id"] = self.context.service_id(self.svcname)
+        if defaults.get("id") is None:  # worked out when read: most commands never ask
+            defaults = _Defaults(defaults, lambda: self.context.service_id(self.svcname))
         if defaults.get("env") is None:
             defaults["env"] = self.context.node_env
         self.env = self.resolve_env()
@@ -446,3 +451,22 @@ def _raw(section: IniSection, keyword: str) -> str | None:
 
 
 _INVALID = object()
+
+
+class _Defaults(dict):
+    """DEFAULT's typed values, where the file sets no ``id``: it is worked out (a uuid5 of
+    the cluster and the service) when first read, since its imports (uuid, hashlib) cost
+    every ``svcmgr`` run a few ms and almost none reads it."""
+
+    def __init__(self, values: dict[str, Any], make_id: Any):
+        super().__init__({k: v for k, v in values.items() if k != "id"})
+        self._make_id = make_id
+
+    def __missing__(self, key: str) -> Any:
+        if key != "id":
+            raise KeyError(key)
+        value = self["id"] = self._make_id()
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key == "id" else super().get(key, default)
