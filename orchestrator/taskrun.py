@@ -37,10 +37,7 @@ def unmet_requirements(service: Service, rc: ResourceConfig) -> list[str]:
 
 def _per_node(service: Service, rc: ResourceConfig) -> bool:
     """Does each node count this task's max_parallel for itself?"""
-    from orchestrator.daemon.flex import flex_counts
-
-    flex_instance = (flex_counts(service.config) is not None
-                     and rc.get("run_scope", "instance") == "instance")
+    flex_instance = service.config.flex and rc.get("run_scope", "instance") == "instance"
     return bool(rc["run_requires"]) or flex_instance
 
 

@@ -46,7 +46,7 @@ class FlexCounts:
 def flex_counts(config: Any) -> FlexCounts | None:
     """A service config's flex counts; None for a failover service (the one test of
     ``topology = flex`` everything else asks)."""
-    if config.defaults.get("topology") != "flex":
+    if not config.flex:
         return None
     return FlexCounts.of(config.defaults, config.nodes)
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from orchestrator.daemon.flex import flex_counts
 from orchestrator.jobs.model import Firing, Job, JobKind
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
@@ -43,7 +42,7 @@ def service_job(svc: Service, action: str, rid: str | None, param: str,
              else defaults["misfire_grace"])
     if why_not is None and (definition is None or is_unscheduled(definition)):
         why_not = "unscheduled"
-    instance = instance and flex_counts(svc.config) is not None
+    instance = instance and svc.config.flex
     return Job(action, rid, param, definition, why_not, node_scoped or instance,
                instance=instance, tz=defaults["tz"],
                splay_key=f"{svc.name}/{rid or action}/{svc.nodename}", misfire=policy,
