@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class NodePaths:
+class NodePaths(NamedTuple):
     """The file layout of one node (see shared/spec/interface.md, "Files and environment")."""
 
     root: Path

@@ -7,7 +7,6 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,14 +22,22 @@ def natural_key(rid: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", rid))
 
 
-@dataclass
 class Service:
-    config: ServiceConfig
-    node: NodeConfig
-    clustered: bool = False  # views: True when read through the cluster
-    active_node: str | None = None  # the lease holder, when clustered
-    # views, when clustered: the cluster store's claims(svc, job, node) (the scheduler's runs)
-    claims: Callable[..., list[Any]] | None = None
+    """A service's config on a node. Views read through the cluster set ``clustered``, the
+    lease holder (``active_node``) and the cluster store's ``claims(svc, job, node)`` (the
+    scheduler's runs). A plain class, not a dataclass: svcmgr's start-up (bench/README.md)."""
+
+    def __init__(self, config: ServiceConfig, node: NodeConfig, clustered: bool = False,
+                 active_node: str | None = None,
+                 claims: Callable[..., list[Any]] | None = None):
+        self.config = config
+        self.node = node
+        self.clustered = clustered
+        self.active_node = active_node
+        self.claims = claims
+
+    def __repr__(self) -> str:
+        return f"Service({self.config.name!r}, node={self.node.nodename!r})"
 
     @property
     def name(self) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,20 +40,36 @@ def _per_node(service: Service, rc: ResourceConfig) -> bool:
     return bool(rc["run_requires"]) or flex_instance
 
 
-@dataclass
 class TaskRun:
-    """Inputs of one run: who asked, for which slot, and where output lines go."""
+    """Inputs of one run: who asked, for which slot, and where output lines go.
 
-    origin: str = "manual"  # "manual" | "scheduler"
-    scheduled_at: datetime | None = None
-    on_line: Callable[[str], None] | None = None
-    epoch: int | None = None
-    # the daemon keeps the running command to terminate it on a relocation or a fence
-    on_start: Callable[[Any], None] | None = None
-    store: RunStore | None = None  # where the record goes; default: the service's own store
-    # the daemon hands the record to the node's fence keeper before anything starts; a
-    # reason returned refuses the run (the keeper could not be told: it could not stop it)
-    on_begin: Callable[[RunRecord], str | None] | None = None
+    * ``origin``: "manual" or "scheduler";
+    * ``on_start``: the daemon keeps the running command to terminate it on a relocation
+      or a fence;
+    * ``store``: where the record goes; default: the service's own store;
+    * ``on_begin``: the daemon hands the record to the node's fence keeper before anything
+      starts; a reason returned refuses the run (the keeper could not be told: it could
+      not stop it).
+
+    A plain class, not a dataclass: svcmgr's start-up (bench/README.md)."""
+
+    __slots__ = ("origin", "scheduled_at", "on_line", "epoch", "on_start", "store", "on_begin")
+
+    def __init__(self, origin: str = "manual", scheduled_at: datetime | None = None,
+                 on_line: Callable[[str], None] | None = None, epoch: int | None = None,
+                 on_start: Callable[[Any], None] | None = None, store: RunStore | None = None,
+                 on_begin: Callable[[RunRecord], str | None] | None = None):
+        self.origin = origin
+        self.scheduled_at = scheduled_at
+        self.on_line = on_line
+        self.epoch = epoch
+        self.on_start = on_start
+        self.store = store
+        self.on_begin = on_begin
+
+    def __repr__(self) -> str:
+        return (f"TaskRun(origin={self.origin!r}, scheduled_at={self.scheduled_at!r}, "
+                f"epoch={self.epoch!r})")
 
 
 _IDENTITY: dict[int, tuple[int, float | None]] = {}
@@ -215,8 +230,8 @@ def _not_begun(store: RunStore, record: RunRecord, exc: BaseException) -> RunRec
     from orchestrator.errors import OrchestratorError
 
     now = datetime.now(UTC)
-    final = replace(record, status=RunStatus.REFUSED, started_at=None, ended_at=now,
-                    reason=f"could not take the run slot: {exc}", pid=None, pid_started=None)
+    final = record._replace(status=RunStatus.REFUSED, started_at=None, ended_at=now,
+                            reason=f"could not take the run slot: {exc}", pid=None, pid_started=None)
     try:
         store.save(final)
     except (OrchestratorError, OSError) as again:  # the caller still gets the record
@@ -241,7 +256,7 @@ def _on_error(service: Service, rc: ResourceConfig,
 
 def _finish(store: RunStore, record: RunRecord, status: RunStatus, exit_code: int | None,
             reason: str | None) -> RunRecord:
-    final = replace(record.finished(status, exit_code=exit_code, reason=reason), pid=None)
+    final = record.finished(status, exit_code=exit_code, reason=reason)._replace(pid=None)
     if store.save(final) is False:  # the fence keeper had the first word: say what it said
         recorded = getattr(store, "recorded", None)
         return (recorded(record.rid, record.run_id) if recorded else None) or final

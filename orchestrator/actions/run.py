@@ -11,7 +11,6 @@ never fails nor holds up the run by more than ``push.CLI_PUSH_BUDGET`` seconds).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from orchestrator.actions import confirm
@@ -27,13 +26,18 @@ if TYPE_CHECKING:
     from orchestrator.service import Service
 
 
-@dataclass
 class RunOptions:
-    rids: list[str] = field(default_factory=list)
-    tags: str | None = None
-    subsets: list[str] = field(default_factory=list)
-    confirm: bool = False
-    cron: bool = False
+    """The run action's selectors and switches (a plain class: svcmgr's start-up)."""
+
+    __slots__ = ("rids", "tags", "subsets", "confirm", "cron")
+
+    def __init__(self, rids: list[str] | None = None, tags: str | None = None,
+                 subsets: list[str] | None = None, confirm: bool = False, cron: bool = False):
+        self.rids: list[str] = list(rids or ())
+        self.tags = tags
+        self.subsets: list[str] = list(subsets or ())
+        self.confirm = confirm
+        self.cron = cron
 
 
 def split_list(text: str | None) -> list[str]:

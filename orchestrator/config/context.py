@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
 from orchestrator.paths import NodePaths
 
@@ -20,8 +20,7 @@ DEFAULT_CLUSTER = "default"
 DEFAULT_NODE_ENV = "TST"  # OpenSVC's node env when node.conf says none
 
 
-@dataclass(frozen=True)
-class ServiceContext:
+class ServiceContext(NamedTuple):
     """The node and cluster facts references resolve against."""
 
     paths: NodePaths
@@ -33,7 +32,7 @@ class ServiceContext:
     dns: tuple[str, ...] = ()
     node_env: str = DEFAULT_NODE_ENV
     collector_url: str | None = None
-    node_keywords: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    node_keywords: Mapping[str, str] = MappingProxyType({})
 
     @classmethod
     def standalone(cls, nodename: str, paths: NodePaths | None = None) -> ServiceContext:

@@ -15,24 +15,29 @@ around a whole value are kept (om3 strips them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _SECTION = re.compile(r"^\[(?P<name>[^\]]*)\]\s*$")
 _OPTION = re.compile(r"^(?P<key>[^=\s][^=]*?)\s*=\s?(?P<value>.*)$")
 
 
-@dataclass
 class IniSection:
     """One ``[name]`` block: its options in file order, and where each was written."""
 
-    name: str
-    line: int
-    options: dict[str, str] = field(default_factory=dict)
-    lines: dict[str, int] = field(default_factory=dict)
+    __slots__ = ("name", "line", "options", "lines")
+
+    def __init__(self, name: str, line: int, options: dict[str, str] | None = None,
+                 lines: dict[str, int] | None = None):
+        self.name = name
+        self.line = line
+        self.options: dict[str, str] = {} if options is None else options
+        self.lines: dict[str, int] = {} if lines is None else lines
+
+    def __repr__(self) -> str:
+        return f"IniSection({self.name!r}, line={self.line}, options={self.options!r})"
 
 
-@dataclass(frozen=True)
-class IniProblem:
+class IniProblem(NamedTuple):
     line: int
     section: str | None
     key: str | None

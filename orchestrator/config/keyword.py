@@ -8,8 +8,7 @@ the rows, one module per section kind; ``config/keywords`` gathers them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestrator.config import types as t
 
@@ -19,8 +18,7 @@ class Advice(str):
     the file is valid, as OpenSVC reads it, and validate says what will happen at run time."""
 
 
-@dataclass(frozen=True)
-class Keyword:
+class Keyword(NamedTuple):
     name: str
     section: str
     convert: Callable[[str], Any]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestrator.config import types as t
 from orchestrator.config.context import DEFAULT_CLUSTER, DEFAULT_NODE_ENV, ServiceContext
@@ -44,8 +43,7 @@ def node_keywords(section_kind: str) -> dict[str, Keyword]:
             **{k.name: k for k in _WATCHDOG_KEYWORDS if k.section == section_kind}}
 
 
-@dataclass(frozen=True)
-class NodeConfig:
+class NodeConfig(NamedTuple):
     nodename: str
     paths: NodePaths
     sections: Mapping[str, Mapping[str, Any]]

@@ -11,7 +11,7 @@ the driver and nothing else, so a file refused for a missing driver says only th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from orchestrator.resources.registry import DRIVERS
 
@@ -50,8 +50,7 @@ _SUBSET = re.compile(r"^subset#(?P<group>[a-z]+)(?:\.(?P<type>[a-z0-9]+))?"
                      r"(?::(?P<name>[A-Za-z0-9_.-]+))?$")
 
 
-@dataclass(frozen=True)
-class SectionName:
+class SectionName(NamedTuple):
     kind: str  # DEFAULT, env, resource, subset, config_sync, bad
     group: str | None = None  # resource and subset: the driver group
     subset: str | None = None  # subset: its name (None: the group's resources with none)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestrator.config.context import ServiceContext
 from orchestrator.config.errors import ConfigError, ConfigProblem
@@ -46,14 +45,34 @@ from orchestrator.resources.registry import DRIVERS
 _SVCNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class ResourceConfig:
-    """One ``[driver#id]`` section, resolved for this node, every keyword typed and defaulted."""
+_NO_LINES: Mapping[str, int] = MappingProxyType({})
 
-    rid: str
-    driver: str
-    values: Mapping[str, Any]
-    lines: Mapping[str, int] = field(default_factory=dict)
+
+class ResourceConfig:
+    """One ``[driver#id]`` section, resolved for this node, every keyword typed and defaulted.
+
+    Immutable by convention; a plain class (not a dataclass: bench/README.md, CLI start-up)
+    because ``rc["keyword"]`` reads a value, which a NamedTuple's indexing would shadow."""
+
+    __slots__ = ("rid", "driver", "values", "lines")
+
+    def __init__(self, rid: str, driver: str, values: Mapping[str, Any],
+                 lines: Mapping[str, int] = _NO_LINES):
+        self.rid = rid
+        self.driver = driver
+        self.values = values
+        self.lines = lines
+
+    def __repr__(self) -> str:
+        return f"ResourceConfig({self.rid!r}, {self.driver!r}, {dict(self.values)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ResourceConfig):
+            return NotImplemented
+        return (self.rid, self.driver, self.values, self.lines) == (
+            other.rid, other.driver, other.values, other.lines)
+
+    __hash__ = None  # type: ignore[assignment]  # its values are mappings, as a dataclass's
 
     def __getitem__(self, keyword: str) -> Any:
         return self.values[keyword]
@@ -62,8 +81,7 @@ class ResourceConfig:
         return self.values.get(keyword, default)
 
 
-@dataclass(frozen=True)
-class ServiceConfig:
+class ServiceConfig(NamedTuple):
     name: str
     path: str
     nodename: str
@@ -72,7 +90,7 @@ class ServiceConfig:
     env: Mapping[str, str]
     resources: Mapping[str, ResourceConfig]
     # [subset#<group>:<name>] sections as subset#<group>[:<name>]: their keywords (parallel)
-    subsets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    subsets: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
     warnings: tuple[ConfigProblem, ...] = ()  # accepted, but told: no effect, repeated ...
     context: ServiceContext | None = None  # what it was resolved against (None: standalone)
 
@@ -268,7 +286,7 @@ class _Resolver:
     def config_sync(self, section: IniSection) -> None:
         """``[sync#i0]``: OpenSVC's sync of the service's config files to its peers, which
         our config distribution does; its keywords are checked, it runs nothing."""
-        table = {n: replace(k, required=False) for n, k in resource_keywords("sync").items()}
+        table = {n: k._replace(required=False) for n, k in resource_keywords("sync").items()}
         values = self.resolve_section(section, table, resource_aliases("sync"))
         if not values.get("disable"):
             self.problem(section, None, None,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 # OpenSVC's booleans: om3 (Go's ParseBool: t, T, TRUE, True ...) and v2 (yes, y, no, none)
@@ -119,12 +118,35 @@ def to_limit_seconds(text: str) -> int:
 RETCODE_STATUSES = ("up", "down", "warn", "n/a", "undef")
 
 
-@dataclass(frozen=True)
-class RetCodes:
+class _Value:
+    """A typed keyword value that is one thing, not a sequence (generic code turns tuples
+    into lists of words): equal by its fields, immutable by convention. Not a dataclass:
+    svcmgr's start-up (bench/README.md)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class RetCodes(_Value):
     """An app check's exit codes mapped to statuses (``0:up 1:down``); an exit code not
     in the map is ``warn`` (om3's util/retcodes)."""
 
-    codes: tuple[tuple[int, str], ...]
+    __slots__ = ("codes",)
+
+    def __init__(self, codes: tuple[tuple[int, str], ...]):
+        self.codes = codes
 
     def status(self, exit_code: int) -> str | None:
         """The status word of ``exit_code``, None when the map does not name it (warn)."""
@@ -149,12 +171,14 @@ def to_retcodes(text: str) -> RetCodes:
     return RetCodes(tuple(codes.items()))
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(_Value):
     """``rid(state,state)`` in ``run_requires``: the resource must be in one of the states."""
 
-    rid: str
-    states: tuple[str, ...]
+    __slots__ = ("rid", "states")
+
+    def __init__(self, rid: str, states: tuple[str, ...]):
+        self.rid = rid
+        self.states = states
 
     def __str__(self) -> str:
         return f"{self.rid}({','.join(self.states)})"

@@ -18,7 +18,6 @@ import math
 import shlex
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -169,7 +168,7 @@ class ContainerRun:
         with self._lock:
             reason, timed_out = self._reason, self._timed_out
         if reason is not None:
-            result = replace(result, interrupted=reason, timed_out=timed_out)
+            result = result._replace(interrupted=reason, timed_out=timed_out)
         self._result = result
         self._done.set()
 

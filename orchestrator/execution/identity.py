@@ -18,15 +18,14 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from orchestrator.execution.errors import IdentityError, ImpersonationError
 
 DEFAULT_SHELL = "/bin/sh"
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     """The credentials a command runs with, fully resolved.
 
     ``switch`` is True when the child must change its credentials (setgroups, setgid,

@@ -49,9 +49,9 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from orchestrator.execution.command import build_argv
 from orchestrator.execution.environment import build_environment
@@ -72,8 +72,7 @@ _READ_SIZE = 65536
 _MAX_LINE = 65536
 
 
-@dataclass(frozen=True)
-class CommandResult:
+class CommandResult(NamedTuple):
     """How a run ended. ``exit_code`` is the status, or 128+N if killed by signal N."""
 
     argv: tuple[str, ...]

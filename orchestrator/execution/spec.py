@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import resource
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from orchestrator.execution.errors import SpecError
 
@@ -43,8 +43,23 @@ def _limit_name(name: str) -> str:
     return name[len("limit_") :] if name.startswith("limit_") else name
 
 
-@dataclass(frozen=True)
-class CommandSpec:
+_NONE: Mapping[str, Any] = MappingProxyType({})
+
+
+class _Fields(NamedTuple):
+    command: str
+    user: str | int | None
+    group: str | int | None
+    cwd: str | None
+    umask: int | None
+    environment: Mapping[str, str]
+    timeout: float | None
+    kill_grace: float
+    limits: Mapping[str, int]
+    argv: tuple[str, ...] | None
+
+
+class CommandSpec(_Fields):
     """A command and the context it runs in.
 
     * ``command``: the ``command`` keyword; see :func:`build_argv` for the shell rule.
@@ -60,52 +75,31 @@ class CommandSpec:
     * ``argv``: when given, exec'ed as it is instead of ``command`` split (an executor that
       builds its own argv, such as a container engine's client); ``command`` then only
       describes it.
+
+    Immutable: a NamedTuple validated as it is made (not a dataclass: svcmgr's start-up,
+    bench/README.md).
     """
 
-    command: str
-    user: str | int | None = None
-    group: str | int | None = None
-    cwd: str | None = None
-    umask: int | None = None
-    environment: Mapping[str, str] = field(default_factory=dict)
-    timeout: float | None = None
-    kill_grace: float = 5.0
-    limits: Mapping[str, int] = field(default_factory=dict)
-    argv: tuple[str, ...] | None = None
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.command, str) or not self.command.strip():
-            raise SpecError(f"invalid command {self.command!r}: the command is empty")
-        if self.umask is not None and not (
-            isinstance(self.umask, int) and 0 <= self.umask <= 0o777
-        ):
-            raise SpecError(f"invalid umask {self.umask!r}: expected an octal value 000-777")
-        if self.timeout is not None and not self.timeout > 0:
-            raise SpecError(f"invalid timeout {self.timeout!r}: expected seconds > 0")
-        if not self.kill_grace >= 0:
-            raise SpecError(f"invalid kill grace {self.kill_grace!r}: expected seconds >= 0")
-        if self.cwd is not None and not str(self.cwd).strip():
+    def __new__(cls, command: str, user: str | int | None = None,
+                group: str | int | None = None, cwd: str | None = None,
+                umask: int | None = None, environment: Mapping[str, str] = _NONE,
+                timeout: float | None = None, kill_grace: float = 5.0,
+                limits: Mapping[str, int] = _NONE,
+                argv: tuple[str, ...] | None = None) -> CommandSpec:
+        if not isinstance(command, str) or not command.strip():
+            raise SpecError(f"invalid command {command!r}: the command is empty")
+        if umask is not None and not (isinstance(umask, int) and 0 <= umask <= 0o777):
+            raise SpecError(f"invalid umask {umask!r}: expected an octal value 000-777")
+        if timeout is not None and not timeout > 0:
+            raise SpecError(f"invalid timeout {timeout!r}: expected seconds > 0")
+        if not kill_grace >= 0:
+            raise SpecError(f"invalid kill grace {kill_grace!r}: expected seconds >= 0")
+        if cwd is not None and not str(cwd).strip():
             raise SpecError("invalid cwd '': expected a directory")
-
-        env: dict[str, str] = {}
-        for key, value in dict(self.environment).items():
-            if not isinstance(key, str) or not key or "=" in key or "\0" in key:
-                raise SpecError(f"invalid environment variable name {key!r}")
-            if not isinstance(value, str) or "\0" in value:
-                raise SpecError(f"invalid value for environment variable {key}: {value!r}")
-            env[key] = value
-        object.__setattr__(self, "environment", MappingProxyType(env))
-
-        limits: dict[str, int] = {}
-        for raw_name, value in dict(self.limits).items():
-            name = _limit_name(str(raw_name))
-            if name not in LIMITS:
-                known = ", ".join(sorted(LIMITS))
-                raise SpecError(f"unknown limit 'limit_{name}': expected one of {known}")
-            if isinstance(value, bool) or not isinstance(value, int) or value < -1:
-                raise SpecError(f"invalid value for limit_{name}: {value!r} (an integer, -1 = unlimited)")
-            limits[name] = value
-        object.__setattr__(self, "limits", MappingProxyType(limits))
+        return super().__new__(cls, command, user, group, cwd, umask, _environment(environment),
+                               timeout, kill_grace, _limits(limits), argv)
 
     def rlimits(self) -> list[tuple[int, int]]:
         """The ``(resource, value)`` pairs to set in the child, ``-1`` as RLIM_INFINITY."""
@@ -113,3 +107,27 @@ class CommandSpec:
             (LIMITS[name], resource.RLIM_INFINITY if value == -1 else value)
             for name, value in self.limits.items()
         ]
+
+
+def _environment(environment: Mapping[str, str]) -> Mapping[str, str]:
+    env: dict[str, str] = {}
+    for key, value in dict(environment).items():
+        if not isinstance(key, str) or not key or "=" in key or "\0" in key:
+            raise SpecError(f"invalid environment variable name {key!r}")
+        if not isinstance(value, str) or "\0" in value:
+            raise SpecError(f"invalid value for environment variable {key}: {value!r}")
+        env[key] = value
+    return MappingProxyType(env)
+
+
+def _limits(raw: Mapping[str, int]) -> Mapping[str, int]:
+    limits: dict[str, int] = {}
+    for raw_name, value in dict(raw).items():
+        name = _limit_name(str(raw_name))
+        if name not in LIMITS:
+            known = ", ".join(sorted(LIMITS))
+            raise SpecError(f"unknown limit 'limit_{name}': expected one of {known}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+            raise SpecError(f"invalid value for limit_{name}: {value!r} (an integer, -1 = unlimited)")
+        limits[name] = value
+    return MappingProxyType(limits)

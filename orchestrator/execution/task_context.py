@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from orchestrator.config.service import ResourceConfig
     from orchestrator.service import Service
 
 
-@dataclass(frozen=True)
-class TaskContext:
+class TaskContext(NamedTuple):
     """The task and its run: a container names itself after them."""
 
     service: Service

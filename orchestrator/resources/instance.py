@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orchestrator.resources import registry
 from orchestrator.resources.status import Status, merge
@@ -12,15 +11,14 @@ if TYPE_CHECKING:
     from orchestrator.service import Service
 
 
-@dataclass(frozen=True)
-class ResourceStatus:
+class ResourceStatus(NamedTuple):
     rid: str
     status: Status
     label: str
-    reason: str | None = None
-    optional: bool = False
-    disabled: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    reason: str | None
+    optional: bool
+    disabled: bool
+    extra: dict[str, Any]  # its own dict: views and the daemon add counts to it
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"status": str(self.status), "label": self.label,
@@ -31,8 +29,7 @@ class ResourceStatus:
         return d
 
 
-@dataclass(frozen=True)
-class InstanceStatus:
+class InstanceStatus(NamedTuple):
     node: str
     avail: Status
     overall: Status
@@ -46,7 +43,7 @@ class InstanceStatus:
 def resource_status(service: Service, rid: str) -> ResourceStatus:
     rc = service.resource(rid)
     if rc["disable"]:
-        return ResourceStatus(rid, Status.NA, rc.driver, "disabled", rc["optional"], True)
+        return ResourceStatus(rid, Status.NA, rc.driver, "disabled", rc["optional"], True, {})
     status, label, reason = registry.implementation(rc.driver).status(service, rc)
     extra: dict[str, Any] = {}
     if rc.get("monitor") or rc.get("restart"):  # watched by the resource monitor

@@ -14,12 +14,11 @@ add its keywords to config/keywords.py.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from types import ModuleType
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class DriverSpec:
+class DriverSpec(NamedTuple):
     group: str  # the section prefix: [app#0] -> "app"
     module: str  # the implementation
     avail: bool  # its resources (unless optional or disabled) make the instance's avail

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 
 class RunStatus(StrEnum):
@@ -31,8 +32,7 @@ def iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt else None
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(NamedTuple):
     run_id: str
     service: str
     rid: str
@@ -48,10 +48,11 @@ class RunRecord:
     pid: int | None = None
     pid_started: float | None = None  # process create time: tells a reused pid apart
     epoch: int | None = None  # fencing epoch of the lease the run was claimed under
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = MappingProxyType({})  # read-only: _replace with a new one
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = self._asdict()
+        d["extra"] = dict(self.extra)
         for key in ("scheduled_at", "started_at", "ended_at"):
             d[key] = iso(d[key])
         d["status"] = str(self.status)
@@ -59,7 +60,7 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunRecord:
-        kwargs = {k: d.get(k) for k in cls.__dataclass_fields__ if k in d}
+        kwargs = {k: d.get(k) for k in cls._fields if k in d}
         for key in ("scheduled_at", "started_at", "ended_at"):
             if kwargs.get(key):
                 kwargs[key] = datetime.fromisoformat(kwargs[key])
@@ -69,5 +70,5 @@ class RunRecord:
 
     def finished(self, status: RunStatus, *, exit_code: int | None = None,
                  reason: str | None = None, ended_at: datetime | None = None) -> RunRecord:
-        return replace(self, status=status, exit_code=exit_code, reason=reason,
-                       ended_at=ended_at or datetime.now(UTC))
+        return self._replace(status=status, exit_code=exit_code, reason=reason,
+                             ended_at=ended_at or datetime.now(UTC))

@@ -14,7 +14,6 @@ import fcntl
 import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -170,7 +169,7 @@ class FileRunStore:
         marker = self.base / "running" / f"{record.run_id}.json"
         with self._locked():
             if marker.exists():  # not finished meanwhile
-                noted = replace(record, extra={**record.extra, "command_pid": pid,
+                noted = record._replace(extra={**record.extra, "command_pid": pid,
                                                "command_started": started})
                 self._write(marker, noted)
 

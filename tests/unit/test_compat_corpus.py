@@ -14,13 +14,12 @@ fetched: test_config_corpus.py.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from orchestrator.config.context import ServiceContext
-from orchestrator.config.ini import parse_ini
+from orchestrator.config.ini import IniSection, parse_ini
 from orchestrator.config.service import parse_service
 from orchestrator.devtools import corpus_check
 from orchestrator.devtools.corpus_check import check_file, check_text, config_files
@@ -174,7 +173,8 @@ def test_the_check_fails_when_the_rule_is_broken(case, monkeypatch):
     elif patch[0].endswith("parse_ini"):  # the reader's lines, seen shifted
         def shifted(text: str):
             sections, problems = parse_ini(text)
-            return {n: replace(sec, line=sec.line + patch[1]) for n, sec in sections.items()}, \
+            return {n: IniSection(sec.name, sec.line + patch[1], sec.options, sec.lines)
+                    for n, sec in sections.items()}, \
                 problems
         monkeypatch.setattr(patch[0], shifted)
     else:
