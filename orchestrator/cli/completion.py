@@ -48,6 +48,11 @@ def rids(prefix: str = "", parsed_args: Any = None, **_: Any) -> list[str]:
     return [r for r in [*ids, *groups] if r.startswith(prefix)]
 
 
+def requested() -> bool:
+    """Is the shell asking for completions?"""
+    return "_ARGCOMPLETE" in os.environ
+
+
 def autocomplete(parser: Any) -> None:
     """Answer the shell's completion request and exit; return at once when there is none."""
     if "_ARGCOMPLETE" not in os.environ:

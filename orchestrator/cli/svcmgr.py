@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from orchestrator.cli import completion, views
@@ -18,13 +18,7 @@ from orchestrator.errors import UsageError
 _OWN_NAMES = {"svcmgr", "svcmgr.py", "__main__.py", "-c"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = ArgParser(prog="svcmgr", description="Service actions")
-    p.add_argument("-s", "--service", dest="svc", help="service name"
-                   ).completer = completion.service_names  # type: ignore[attr-defined]
-    sub = p.add_subparsers(dest="action", required=True, parser_class=ArgParser)
-
-    run = sub.add_parser("run", help="run tasks of the service")
+def _run_args(run: argparse.ArgumentParser) -> None:
     run.add_argument("--rid", action="append", default=[], help="rids: task#0, task, lists"
                      ).completer = completion.rids  # type: ignore[attr-defined]
     run.add_argument("--tags", help="a,b = a or b; a+b = a and b")
@@ -32,42 +26,101 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--confirm", action="store_true", help="skip confirmation prompts")
     run.add_argument("--cron", action="store_true", help="run as the scheduler would")
 
-    pr = sub.add_parser("print", help="print schedule|status|runs|config")
+
+def _print_args(pr: argparse.ArgumentParser) -> None:
     pr.add_argument("what", choices=["schedule", "status", "runs", "config"])
     pr.add_argument("--rid", action="append", default=[]
                     ).completer = completion.rids  # type: ignore[attr-defined]
     pr.add_argument("--format", choices=["text", "json"], default="text")
 
-    val = sub.add_parser("validate", help="validate config")
-    val.add_argument("what", choices=["config"])
 
-    create = sub.add_parser("create", help="validate FILE and install it as the service")
-    create.add_argument("--config", required=True, type=Path)
-    sub.add_parser("delete", help="remove the service")
-    for name, text in (("start", "start the instance on this node"),
-                       ("stop", "stop the instance on this node"),
-                       ("takeover", "relocate the active instance to this node"),
-                       ("giveback", "relocate the active instance back to the placement leader")):
-        act = sub.add_parser(name, help=text)
-        act.add_argument("--wait", type=float, default=60.0, help="seconds to wait (cluster)")
-    sw = sub.add_parser("switch", help="relocate the active instance to NODE")
+def _wait_args(act: argparse.ArgumentParser) -> None:
+    act.add_argument("--wait", type=float, default=60.0, help="seconds to wait (cluster)")
+
+
+def _switch_args(sw: argparse.ArgumentParser) -> None:
     sw.add_argument("--to", required=True, metavar="NODE")
     sw.add_argument("--wait", type=float, default=60.0, help="seconds to wait")
-    sub.add_parser("sync", help="copy the sync resources' data to the peer nodes now")
-    comp = sub.add_parser("compliance", help="run the compliance modules")
+
+
+def _compliance_args(comp: argparse.ArgumentParser) -> None:
     comp.add_argument("what", choices=["check", "fix"])
     comp.add_argument("--format", choices=["text", "json"], default="text")
-    sub.add_parser("freeze", help="stop automatic orchestration (failover)")
-    sub.add_parser("thaw", help="resume automatic orchestration")
-    sub.add_parser("clear", help="remove the failure marks (failed starts, spent restarts)")
-    logs = sub.add_parser("logs", help="the output of a task's newest run, or of one run")
+
+
+def _logs_args(logs: argparse.ArgumentParser) -> None:
     logs.add_argument("--rid", action="append", default=[], help="task#0, task, lists"
                       ).completer = completion.rids  # type: ignore[attr-defined]
     logs.add_argument("--run", metavar="RUN_ID", help="this run (print runs lists them)")
     logs.add_argument("--follow", action="store_true", help="follow a running run to its end")
-    ls = sub.add_parser("ls", help="services known to this node")
+
+
+def _validate_args(val: argparse.ArgumentParser) -> None:
+    val.add_argument("what", choices=["config"])
+
+
+def _create_args(create: argparse.ArgumentParser) -> None:
+    create.add_argument("--config", required=True, type=Path)
+
+
+def _ls_args(ls: argparse.ArgumentParser) -> None:
     ls.add_argument("--format", choices=["text", "json"], default="text")
+
+
+def _no_args(_: argparse.ArgumentParser) -> None:
+    pass
+
+
+# action: (help, what adds its arguments), in the order help lists them
+_ACTIONS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "run": ("run tasks of the service", _run_args),
+    "print": ("print schedule|status|runs|config", _print_args),
+    "validate": ("validate config", _validate_args),
+    "create": ("validate FILE and install it as the service", _create_args),
+    "delete": ("remove the service", _no_args),
+    "start": ("start the instance on this node", _wait_args),
+    "stop": ("stop the instance on this node", _wait_args),
+    "takeover": ("relocate the active instance to this node", _wait_args),
+    "giveback": ("relocate the active instance back to the placement leader", _wait_args),
+    "switch": ("relocate the active instance to NODE", _switch_args),
+    "sync": ("copy the sync resources' data to the peer nodes now", _no_args),
+    "compliance": ("run the compliance modules", _compliance_args),
+    "freeze": ("stop automatic orchestration (failover)", _no_args),
+    "thaw": ("resume automatic orchestration", _no_args),
+    "clear": ("remove the failure marks (failed starts, spent restarts)", _no_args),
+    "logs": ("the output of a task's newest run, or of one run", _logs_args),
+    "ls": ("services known to this node", _ls_args),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``only``, the parser of that action alone: what a valid command
+    line needs, and the same result. Setting up the other 16 actions was a tenth of
+    ``svcmgr run``'s start-up (bench/README.md); help and completion get them all."""
+    p = ArgParser(prog="svcmgr", description="Service actions")
+    p.add_argument("-s", "--service", dest="svc", help="service name"
+                   ).completer = completion.service_names  # type: ignore[attr-defined]
+    sub = p.add_subparsers(dest="action", required=True, parser_class=ArgParser)
+    for name, (text, add_arguments) in _ACTIONS.items():
+        if only in (None, name):
+            add_arguments(sub.add_parser(name, help=text))
     return p
+
+
+def action_named(argv: list[str]) -> str | None:
+    """The action a command line names, when it names a known one before any help option;
+    None otherwise (then the whole parser reads it, and says what is wrong)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("-s", "--service"):
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in _ACTIONS else None
+        elif not arg.startswith(("-s", "--service=")):
+            return None  # -h, --help, an unknown option: the whole parser answers
+    return None
 
 
 def _argv_with_link(argv: list[str]) -> list[str]:
@@ -78,9 +131,10 @@ def _argv_with_link(argv: list[str]) -> list[str]:
 
 
 def _main(argv: list[str]) -> int:
-    parser = build_parser()
-    completion.autocomplete(parser)  # the shell asking for completions: answered, exits
-    args = parser.parse_args(_argv_with_link(argv))
+    argv = _argv_with_link(argv)
+    if completion.requested():  # the shell asking for completions: answered, exits
+        completion.autocomplete(build_parser())
+    args = build_parser(only=action_named(argv)).parse_args(argv)
     from orchestrator import log
 
     log.configure()
