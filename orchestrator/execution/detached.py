@@ -5,23 +5,20 @@ applies the timeout, reaps). A simple app instead runs on after ``svcmgr start``
 after the agent dies (the fence keeper then stops it), so nothing may tie it to its
 starter: it gets a session of its own (no signal to the starter's group or terminal reaches
 it), stdin from ``/dev/null`` and its output appended to a log file, not a pipe that would
-break when the starter exits. The identity, working directory, umask, rlimits and
-environment are applied exactly as for any other command (``spawn.py``), and the run token
+break when the starter exits. The argv, identity, working directory, umask, rlimits and
+environment are worked out and applied by the same code as any other command's
+(``spawn.prepare``, ``spawn.popen``), and the run token
 is set, so every process the app starts can be found by it (``tree.processes_with_env``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import threading
 from pathlib import Path
 
-from orchestrator.execution.command import build_argv
-from orchestrator.execution.environment import build_environment
-from orchestrator.execution.identity import resolve_identity
-from orchestrator.execution.spawn import _child_setup, _signals_blocked, _start_error
+from orchestrator.execution.spawn import popen, prepare, start_failure
 from orchestrator.execution.spec import CommandSpec
 
 
@@ -33,30 +30,14 @@ def spawn_detached(spec: CommandSpec, log_path: Path, run_token: str) -> subproc
     process could not be started (the reason is also in the log). The caller reaps the
     process (:func:`reap_in_background`) or leaves it to init when it exits itself.
     """
-    argv = build_argv(spec.command)
-    identity = resolve_identity(spec.user, spec.group)
-    env = build_environment(identity, spec.environment, run_token)
-    cwd = spec.cwd or (identity.home if os.path.isdir(identity.home) else "/")
-    rlimits = spec.rlimits()
-    child_setup = (_child_setup(rlimits, identity, cwd)
-                   if rlimits or identity.switch or _signals_blocked() else None)
+    launch = prepare(spec, run_token)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab", buffering=0) as out:
         start = out.tell()
         try:
-            return subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env,
-                close_fds=True, start_new_session=True,
-                umask=-1 if spec.umask is None else spec.umask,
-                cwd=None if child_setup else cwd,
-                preexec_fn=child_setup,  # noqa: PLW1509 - only precomputed syscalls
-            )
+            return popen(spec, launch, out)
         except (OSError, subprocess.SubprocessError) as exc:
-            details = _written_since(log_path, start)
-            if child_setup is None and isinstance(exc, OSError) and exc.filename == cwd:
-                details = f"cannot enter working directory '{cwd}': {exc.strerror}".encode()
-                exc = subprocess.SubprocessError(exc.strerror)
-            error = _start_error(spec, argv, identity, exc, details)
+            error = start_failure(spec, launch, exc, _written_since(log_path, start))
             with contextlib.suppress(OSError):
                 out.write(f"[orchestrator] {error}\n".encode())
             raise error from None

@@ -53,10 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestrator.execution.command import build_argv
-from orchestrator.execution.environment import build_environment
-from orchestrator.execution.identity import resolve_identity
-from orchestrator.execution.spawn import _child_setup, _read_all, _signals_blocked, _start_error
+from orchestrator.execution.spawn import _read_all, popen, prepare, start_failure
 from orchestrator.execution.spec import CommandSpec
 from orchestrator.execution.tree import ProcessTree
 from orchestrator.log import get_logger
@@ -400,43 +397,21 @@ def start(
     the reason). ``on_line`` gets each output line and ``on_exit`` the result, both from
     the run's monitor thread; they must be quick and must not raise.
     """
-    argv = list(spec.argv) if spec.argv else build_argv(spec.command)
-    identity = resolve_identity(spec.user, spec.group)
     run_token = os.urandom(16).hex()  # as secrets.token_hex, without importing secrets
-    env = build_environment(identity, spec.environment, run_token)
-    cwd = spec.cwd or (identity.home if os.path.isdir(identity.home) else "/")
+    launch = prepare(spec, run_token)
     path = Path(log_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     log_file = open(path, "wb", buffering=0)  # noqa: SIM115 - owned by the monitor thread
     read_fd, write_fd = os.pipe()
     started_at = datetime.now(UTC)
     started_mono = time.monotonic()
-    rlimits = spec.rlimits()
-    # a Python preexec_fn forces fork() (3-8 ms in a 60 MB daemon, the GIL held); without
-    # one, subprocess uses vfork (0.2 ms): only pay for it when the child has work to do
-    child_setup = (_child_setup(rlimits, identity, cwd)
-                   if rlimits or identity.switch or _signals_blocked() else None)
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=write_fd,
-            stderr=write_fd,
-            env=env,
-            close_fds=True,
-            start_new_session=True,
-            umask=-1 if spec.umask is None else spec.umask,
-            cwd=None if child_setup else cwd,
-            preexec_fn=child_setup,  # noqa: PLW1509
-        )
+        proc = popen(spec, launch, write_fd)
     except (OSError, subprocess.SubprocessError) as exc:
         os.close(write_fd)
         details = _read_all(read_fd)
         os.close(read_fd)
-        if child_setup is None and isinstance(exc, OSError) and exc.filename == cwd:
-            details = f"cannot enter working directory '{cwd}': {exc.strerror}".encode()
-            exc = subprocess.SubprocessError(exc.strerror)
-        error = _start_error(spec, argv, identity, exc, details)
+        error = start_failure(spec, launch, exc, details)
         with contextlib.suppress(OSError):
             log_file.write(f"[orchestrator] {error}\n".encode())
         log_file.close()
@@ -448,7 +423,7 @@ def start(
         raise
     os.close(write_fd)
     return RunningCommand(
-        proc, spec, argv, log_file, path, read_fd, run_token, started_at, started_mono,
+        proc, spec, launch.argv, log_file, path, read_fd, run_token, started_at, started_mono,
         on_line, on_exit, drain_timeout,
     )
 
