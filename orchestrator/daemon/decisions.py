@@ -23,10 +23,16 @@ def priority_key(runtimes: dict[str, Runtime]) -> Callable[[str], tuple[int, str
 
     def key(name: str) -> tuple[int, str]:
         rt = runtimes.get(name)
-        config = rt.service.config if rt is not None and rt.service is not None else None
-        return (int(config.defaults.get("priority", 50)) if config else 50), name
+        return (priority_of(rt) if rt is not None else 50), name
 
     return key
+
+
+def priority_of(rt: Runtime) -> int:
+    """``rt``'s DEFAULT.priority; 50 (OpenSVC's default) while its config is not read."""
+    if rt.service is None:
+        return 50
+    return int(rt.service.config.defaults.get("priority", 50))
 
 
 def counts_of(rt: Runtime) -> FlexCounts | None:

@@ -45,9 +45,10 @@ ON_TIME = timedelta(seconds=5)
 # failover after that catches it up); not at load: 10,000 writes would stall the first tick
 SHARE_AHEAD = timedelta(seconds=60)
 # with nothing due, the scheduler looks again this late: whatever changes what may run
-# (a start, a lease, a reconnection) wakes it at once; a pass over 10,000 jobs every second
-# was most of an idle node's CPU
-IDLE_TICK = 5.0
+# (a start, a lease, a reconnection, a job loaded) wakes it at once; a pass over 10,000
+# jobs every second was most of an idle node's CPU, every 5 s still a fifth of it. Below
+# SHARE_AHEAD: a never-run job's first slot is still shared 45 s before it is due
+IDLE_TICK = 15.0
 
 
 class Scheduler:
