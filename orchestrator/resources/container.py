@@ -4,7 +4,8 @@ service, as om3's rescontainerocibase does it.
 start runs it detached (``run --detach``), or starts the stopped container of the same name
 when ``rm`` is off, and succeeds at once when it is already running; stop stops it (``stop
 -t stop_timeout``) and removes it when ``rm`` is set (or ``detach`` is off). The status comes
-from ``container inspect``: up when running, down when absent or exited. Everything works
+from the engine's list of containers (one ``ps -a`` serves every container's status for a
+couple of seconds): up when running, down when absent or exited. Everything works
 from the config alone (the fence keeper stops it so): the container is found by its name.
 Engine commands and their output go to the resource's log (and to ``on_line``).
 """
@@ -54,12 +55,12 @@ def status(service: Service, rc: ResourceConfig) -> tuple[Status, str, str | Non
     if not rc["detach"]:  # an init container: it ran at start and is gone
         return Status.NA, label, None
     try:
-        data = engine_mod.inspect(engine, name, INSPECT_TIMEOUT)
+        found = engine_mod.container_state(engine, name, INSPECT_TIMEOUT)
     except EngineError as exc:
         return Status.WARN, label, str(exc)
-    if data is None:
+    if found is None:
         return as_standby(rc["standby"], Status.DOWN), label, f"no container {name}"
-    running, word, code = engine_mod.state(data)
+    running, word, code = found
     if running:
         return as_standby(rc["standby"], Status.UP), label, None
     reason = f"container {name} is {word}" + (f" (exit code {code})" if code is not None
@@ -105,6 +106,13 @@ def _pull_if_needed(rc: ResourceConfig, engine: Engine, log: _Log) -> str | None
 
 
 def start(service: Service, rc: ResourceConfig, on_line: OnLine = None) -> str | None:
+    try:
+        return _start(service, rc, on_line)
+    finally:  # the status asked next must see what this start did
+        engine_mod.forget_listings()
+
+
+def _start(service: Service, rc: ResourceConfig, on_line: OnLine) -> str | None:
     name = container_name(service, rc)
     log = _Log(service, rc, on_line)
     try:
@@ -186,6 +194,13 @@ def _check_running(engine: Engine, name: str, log: _Log) -> str | None:
 
 
 def stop(service: Service, rc: ResourceConfig, on_line: OnLine = None) -> str | None:
+    try:
+        return _stop(service, rc, on_line)
+    finally:
+        engine_mod.forget_listings()
+
+
+def _stop(service: Service, rc: ResourceConfig, on_line: OnLine) -> str | None:
     name = container_name(service, rc)
     log = _Log(service, rc, on_line)
     try:

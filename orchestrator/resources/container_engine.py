@@ -168,6 +168,66 @@ def inspect(engine: Engine, name: str, timeout: float = 30.0) -> dict[str, Any] 
     return data if isinstance(data, dict) else None
 
 
+# one listing of every container serves the status of all of an engine's containers for
+# this long: a sweep of many services asks the engine once, not once per container
+_LISTING_TTL = 2.0
+_listings: dict[str, tuple[float, dict[str, tuple[bool, str, int | None]]]] = {}
+_listing_lock = threading.Lock()
+_EXITED = re.compile(r"^exited \((-?\d+)\)", re.IGNORECASE)
+
+
+def container_state(engine: Engine, name: str, timeout: float = 30.0
+                    ) -> tuple[bool, str, int | None] | None:
+    """(running, status word, exit code) of container ``name``, None when there is none:
+    from one ``ps -a`` of every container, shared by the callers of the next few seconds
+    (:func:`forget_listings` drops it when this process starts or stops one)."""
+    with _listing_lock:  # callers of one sweep wait for the one listing
+        seen = _listings.get(engine.path)
+        if seen is None or time.monotonic() - seen[0] > _LISTING_TTL:
+            seen = (time.monotonic(), _list_states(engine, timeout))
+            _listings[engine.path] = seen
+    return seen[1].get(name)
+
+
+def forget_listings() -> None:
+    """Drop the listings: this process started or stopped a container."""
+    with _listing_lock:
+        _listings.clear()
+
+
+def _list_states(engine: Engine, timeout: float) -> dict[str, tuple[bool, str, int | None]]:
+    """Every container's state by name. ``ps -a --format json``: podman prints one array
+    (its names a list, its exit code a field), a Docker CLI one object per line (its names
+    joined by commas, the exit code only in its status text)."""
+    result = call(engine, ["ps", "-a", "--no-trunc", "--format", "json"], timeout)
+    if not result.ok:
+        raise EngineError(f"{engine} ps -a: {result.why()}")
+    text = "\n".join(line for line in result.out.splitlines()
+                     if not line.startswith("Emulate Docker CLI"))
+    try:
+        items = json.loads(text) if text.strip() else []
+    except ValueError:
+        try:
+            items = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError as exc:
+            raise EngineError(f"{engine} ps -a: unreadable output ({exc})") from None
+    states: dict[str, tuple[bool, str, int | None]] = {}
+    for item in items if isinstance(items, list) else [items]:
+        if not isinstance(item, dict):
+            continue
+        names = item.get("Names") or []
+        word = str(item.get("State") or "unknown").lower()
+        # podman says stopped between the exit and its clean-up, exited after: one word
+        word = "exited" if word == "stopped" else word
+        code = item.get("ExitCode")
+        if not isinstance(code, int):
+            exited = _EXITED.match(str(item.get("Status") or ""))
+            code = int(exited.group(1)) if exited else None
+        for name in names.split(",") if isinstance(names, str) else names:
+            states[str(name).strip()] = (word == "running", word, code)
+    return states
+
+
 def state(data: dict[str, Any]) -> tuple[bool, str, int | None]:
     """(running, status word, exit code) of inspect data."""
     st = data.get("State") or {}

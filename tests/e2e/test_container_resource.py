@@ -210,3 +210,45 @@ def test_the_resource_monitor_of_a_standalone_daemon_restarts_a_dead_container(
         daemon.wait(30)
     assert node.svcmgr("-s", svc, "stop").rc == 0
     assert containers(f"{svc}.") == []
+
+
+def test_one_engine_listing_serves_the_status_of_every_container(
+        node: Node, container_scope: str, tmp_path):
+    """A status of three containers (running, exited with its code, absent) asks the engine
+    once, with one ``ps -a``, and reads each right; a start in the same process is seen at
+    once (the listing is dropped)."""
+    svc = container_scope
+    node.write(svc, box("container#0", "/bin/sleep 300", rm="true")
+               + box("container#1", "/bin/sleep 300", rm="false")
+               + box("container#2", "/bin/sleep 300", rm="true"))
+    assert node.svcmgr("-s", svc, "start").rc == 0
+    assert podman("kill", f"{svc}.container.1").returncode == 0  # exits 137, kept (rm off)
+    podman("wait", f"{svc}.container.1")
+    assert podman("rm", "-f", "-t", "0", f"{svc}.container.2").returncode == 0
+    calls = tmp_path / "calls"
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    real = podman_path()
+    (shim / "podman").write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real} "$@"\n')
+    (shim / "podman").chmod(0o755)
+    env = {"PATH": f"{shim}:{os.environ['PATH']}"}
+    res = node.svcmgr("-s", svc, "print", "status", "--format", "json", env=env)
+    assert res.rc == 0, res.err
+    found = res.json()["resources"]
+    assert found["container#0"]["status"] == "up"
+    assert found["container#1"]["status"] == "down"
+    assert found["container#1"]["reason"] == f"container {svc}.container.1 is exited " \
+        "(exit code 137)"
+    assert found["container#2"]["reason"] == f"no container {svc}.container.2"
+    asked = calls.read_text().splitlines()
+    assert [a for a in asked if a.startswith(("ps", "container inspect"))] == \
+        ["ps -a --no-trunc --format json"], asked
+    assert node.svcmgr("-s", svc, "stop").rc == 0
+
+
+def podman_path() -> str:
+    import shutil
+
+    path = shutil.which("podman")
+    assert path, "podman is not installed"
+    return path
