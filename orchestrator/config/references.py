@@ -79,6 +79,11 @@ class References:
         self._nodes: tuple[str, ...] | None = None
         self._drpnodes: tuple[str, ...] | None = None
         self._stack: list[str] = []
+        # per section: keyword or alias -> its names (keyword first), and the section's
+        # options split into (name, scope, value): raw() is asked for every keyword of
+        # every resource (DEFAULT inheritance), so neither is worked out again each time
+        self._names: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._split: dict[str, list[tuple[str, str, str]]] = {}
 
     # ------------------------------------------------------------------ node lists
 
@@ -131,18 +136,35 @@ class References:
             return None  # no encapsulated agents here
         return None
 
+    def names_of(self, section: str, keyword: str) -> tuple[str, ...]:
+        """``keyword``'s names in ``section``'s table (the keyword, then its aliases), found
+        by any of them; ``(keyword,)`` for a keyword the table lacks."""
+        names = self._names.get(section)
+        if names is None:
+            names = self._names[section] = {}
+            for kw in self.table_of(section).values():
+                both = (kw.name, *kw.aliases)
+                for alias in kw.aliases:
+                    names.setdefault(alias, both)
+                names[kw.name] = both
+        return names.get(keyword) or (keyword,)
+
+    def options_of(self, section: str) -> list[tuple[str, str, str]]:
+        """``section``'s options as (keyword as written, scope, value), in file order."""
+        split = self._split.get(section)
+        if split is None:
+            sec = self.sections.get(section)
+            split = self._split[section] = [] if sec is None else [
+                (*raw_key.partition("@")[::2], value) for raw_key, value in sec.options.items()]
+        return split
+
     def raw(self, section: str, keyword: str) -> str | None:
         """The text of ``keyword`` (or an alias of it) in ``section`` for this node."""
-        sec = self.sections.get(section)
-        if sec is None:
+        if section not in self.sections:
             return None
-        table = self.table_of(section)
-        kw = table.get(keyword) or next((k for k in table.values() if keyword in k.aliases),
-                                        None)
-        names = (kw.name, *kw.aliases) if kw else (keyword,)
+        names = self.names_of(section, keyword)
         best: tuple[int, str] | None = None
-        for raw_key, value in sec.options.items():
-            name, _, scope = raw_key.partition("@")
+        for name, scope, value in self.options_of(section):
             if name not in names:
                 continue
             level = self.precedence(scope)

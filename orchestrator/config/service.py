@@ -418,9 +418,11 @@ class _Resolver:
         default = self.sections.get("DEFAULT")
         if default is None:
             return
+        written = {name for name, _, _ in self.refs.options_of("DEFAULT")}
         for name, kw in table.items():
-            if name in chosen or name == "type":
-                continue
+            if name in chosen or name == "type" or \
+                    written.isdisjoint(self.refs.names_of("DEFAULT", name)):
+                continue  # DEFAULT does not write it (under any of its names)
             raw = self.refs.raw("DEFAULT", name)
             if raw is None:
                 continue
