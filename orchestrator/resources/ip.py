@@ -82,7 +82,7 @@ def status(service: Service, rc: ResourceConfig) -> tuple[Status, str, str | Non
     if rc["check_carrier"] and iface.has_carrier(dev) is False:
         return Status.DOWN, label, f"interface {dev} has no carrier"
     try:
-        plumbed = _mine(address, iface.addresses(dev))
+        plumbed = _mine(address, iface.listed_addresses(dev))
     except iface.NoSuchInterface:
         return Status.DOWN, label, f"no interface {dev} on this node"
     except OSError as exc:
@@ -104,6 +104,8 @@ def start(service: Service, rc: ResourceConfig,
         _start(service, rc, log)
     except _Refused as exc:
         return str(exc)
+    finally:  # the status asked next must see what this start did
+        iface.forget_listing()
     return None
 
 
@@ -212,6 +214,13 @@ def _announce(address: iface.IPAddress, dev: str, log: Logger) -> None:
 
 def stop(service: Service, rc: ResourceConfig,
          on_line: Callable[[str], None] | None = None) -> str | None:
+    try:
+        return _stop(service, rc)
+    finally:
+        iface.forget_listing()
+
+
+def _stop(service: Service, rc: ResourceConfig) -> str | None:
     log = get_logger().bind(svc=service.name, rid=rc.rid)
     dev, _ = _split_dev(rc)
     try:

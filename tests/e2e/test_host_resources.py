@@ -66,6 +66,47 @@ def test_an_address_started_answers_on_the_lan_and_is_gone_after_stop(node, net)
     assert stopped.rc == 0 and f"{addr} is already down on {dev}" in stopped.events()
 
 
+def test_one_listing_of_the_interfaces_serves_every_address_status(node, net, tmp_path):
+    """Three addresses (two up, one never started) and a missing interface: one status asks
+    iproute2 once (``ip -j addr show``), and reads each right."""
+    dev = net.interfaces[0]
+    first = free_address()
+    second = free_address(first)
+    third = free_address(first, second)
+    config = "".join(f"""
+        [ip#{i}]
+        ipname = {addr}
+        ipdev = {dev}
+        netmask = 255.255.255.128
+        {"disable = true" if i == 2 else ""}
+    """ for i, addr in enumerate((first, second, third)))
+    node.write("web", config)
+    assert node.svcmgr("-s", "web", "start").rc == 0
+    node.write("web", config + f"""
+        [ip#3]
+        ipname = {third}
+        ipdev = nosuchdev0
+    """)
+    calls = tmp_path / "calls"
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    real = subprocess.run(["sh", "-c", "command -v ip"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    (shim / "ip").write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real} "$@"\n')
+    (shim / "ip").chmod(0o755)
+    res = node.svcmgr("-s", "web", "print", "status", "--format", "json",
+                      env={"PATH": f"{shim}:{os.environ['PATH']}"})
+    assert res.rc == 0, res.err
+    found = res.json()["resources"]
+    assert [found[f"ip#{i}"]["status"] for i in (0, 1)] == ["up", "up"]
+    assert found["ip#3"]["status"] == "down"
+    assert found["ip#3"]["reason"] == "no interface nosuchdev0 on this node"
+    asked = [c for c in calls.read_text().splitlines() if "addr" in c]
+    assert asked == ["-j addr show"], asked
+    assert node.svcmgr("-s", "web", "stop").rc == 0
+    assert not {f"{first}/25", f"{second}/25"} & set(addresses_on(dev))
+
+
 @pytest.mark.parametrize("routed", [False, True], ids=["arp-only", "routed"])
 def test_a_start_is_refused_when_the_address_answers_elsewhere(node, net, routed):
     """Not routed: only ARP on the interface sees the other holder (om3's ping goes to the
