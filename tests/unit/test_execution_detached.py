@@ -22,7 +22,7 @@ def _wait_exit(proc) -> int:  # noqa: ANN001
 def test_runs_the_command_in_a_session_of_its_own_appending_to_its_log(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     log.write_text("earlier\n")
-    spec = CommandSpec(f"sh -c 'echo sid=$(ps -o sid= -p $$) pid=$$; echo cwd=$PWD; "
+    spec = CommandSpec(f"sh -c 'echo sid=$(cut -d\" \" -f6 /proc/$$/stat) pid=$$; echo cwd=$PWD; "
                        f"echo token=${RUN_TOKEN_VAR}; read x || echo stdin-empty'",
                        cwd=str(tmp_path))
     proc = spawn_detached(spec, log, "tok123")
