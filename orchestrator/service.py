@@ -81,17 +81,23 @@ class LocalState:
         self.path = path
 
     def read(self) -> dict[str, Any]:
+        """The state; {} when there is none, or it is unreadable (rewritten whole next)."""
         try:
-            return json.loads(self.path.read_text())
-        except (FileNotFoundError, ValueError):
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
             return {}
+        return data if isinstance(data, dict) else {}
 
     def update(self, section: str, key: str, value: Any) -> None:
+        """Set one ``section.key``."""
+        self.modify(lambda data: data.setdefault(section, {}).__setitem__(key, value))
+
+    def modify(self, edit: Callable[[dict[str, Any]], None]) -> None:
         """One read-modify-write, whole against the other threads of this process (the
         monitor restarting an app while the status job writes its status)."""
         with _lock_of(self.path):
             data = self.read()
-            data.setdefault(section, {})[key] = value
+            edit(data)
             self.write(data)
 
     def write(self, data: dict[str, Any]) -> None:

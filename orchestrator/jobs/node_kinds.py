@@ -21,23 +21,19 @@ Each run, skip or miss leaves one log sentence.
 
 from __future__ import annotations
 
-import json
-import os
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from orchestrator.jobs.model import NODE, Firing, Job, JobKind
+from orchestrator.log import get_logger
 from orchestrator.runs import RunRecord, RunStatus, events, new_run_id
 
 if TYPE_CHECKING:
     from orchestrator.config.node import NodeConfig
     from orchestrator.jobs.hosts import NodeJobHost
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 class NodeState:
@@ -45,16 +41,14 @@ class NodeState:
     how it last ended (``result``). A run store for the scheduler (``save``)."""
 
     def __init__(self, node: NodeConfig):
+        from orchestrator.service import LocalState
+
         self.path: Path = node.paths.var / "node" / "scheduler.json"
         # node jobs end in pooled threads, side by side: each read-modify-write is whole
-        self.lock = threading.Lock()
+        self.state = LocalState(self.path)
 
     def read(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return self.state.read()
 
     def last(self, action: str) -> datetime | None:
         text = self.read().get("last", {}).get(action)
@@ -67,28 +61,20 @@ class NodeState:
         return self.read().get("result", {}).get(action) or {}
 
     def set_last(self, action: str, when: datetime) -> None:
-        with self.lock:
-            data = self.read()
-            data.setdefault("last", {})[action] = when.isoformat()
-            self._write(data)
+        self.state.update("last", action, when.isoformat())
 
     def save(self, record: RunRecord) -> None:
         """How the job ended; a run (not a missed slot) is its last run too, both at once."""
-        with self.lock:
-            data = self.read()
+
+        def edit(data: dict[str, Any]) -> None:
             if record.status != RunStatus.MISSED and record.started_at is not None:
                 data.setdefault("last", {})[record.rid] = record.started_at.isoformat()
             data.setdefault("result", {})[record.rid] = {
                 "status": str(record.status), "reason": record.reason,
                 "at": datetime.now(UTC).isoformat()}
-            self._write(data)
-        events.saved(record)  # the agent's metrics count it
 
-    def _write(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        tmp.write_text(json.dumps(data, sort_keys=True))
-        os.replace(tmp, self.path)
+        self.state.modify(edit)
+        events.saved(record)  # the agent's metrics count it
 
 
 def _jobs(action: str, keyword: str) -> Any:
