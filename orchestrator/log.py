@@ -1,17 +1,18 @@
-"""Logging, once per process: structlog where it is loaded anyway, a small renderer of the
-same lines where it is not.
+"""Logging, once per process: structlog in the long-running processes, a small renderer of
+the same lines in the one-shot CLIs.
 
 On a terminal, lines look like OpenSVC's (``11:29:36,973 task#0      INFO    run confirmed``);
 otherwise one JSON object per line. ``ORCHESTRATOR_LOG_FORMAT=console|json`` overrides the
 choice. A service's actions also append JSON lines to ``<root>/var/log/orchestrator/<svc>.log``.
 
 Why two paths: ``import structlog`` costs 7 to 8 times a bare ``python -c pass`` (it pulls in
-asyncio), which was most of a ``svcmgr run``'s start-up. Our modules log through
-``get_logger()`` here: a logger that renders the line itself while structlog is not imported,
-and hands the event to structlog once it is (the daemon, the collector and the fence keeper
-import it; so do a few drivers and the tests' ``capture_logs``). Either way the processors
-are the same functions below, so a line reads the same whichever path wrote it. structlog is
-configured when ``configure()`` runs if it is imported already, else the moment it is imported.
+asyncio), which was most of a ``svcmgr run``'s start-up. Every module logs through
+``get_logger()`` here, never through structlog itself: a logger that renders the line itself
+while structlog is not imported, and hands the event to structlog once it is. The node agent
+and the fence keeper ask for it (``configure(through_structlog=True)``); the tests'
+``capture_logs`` imports it too. Either way the processors are the same functions below, so
+a line reads the same whichever path wrote it. structlog is configured when ``configure()``
+runs if it is imported already, else the moment it is imported.
 """
 
 from __future__ import annotations
@@ -97,11 +98,16 @@ def _console() -> bool:
     return _stream().isatty() if console is None else console
 
 
-def configure(stream: TextIO | None = None, fmt: str | None = None) -> None:
-    """Choose the stream and the format for this process; call once at start-up."""
+def configure(stream: TextIO | None = None, fmt: str | None = None, *,
+              through_structlog: bool = False) -> None:
+    """Choose the stream and the format for this process; call once at start-up.
+    ``through_structlog``: events go through structlog's pipeline (a long-running process,
+    which pays its import once)."""
     _settings["stream"] = stream
     fmt = fmt or os.environ.get("ORCHESTRATOR_LOG_FORMAT")
     _settings["console"] = fmt == "console" if fmt in ("console", "json") else None
+    if through_structlog:
+        import structlog  # noqa: F401 - configured just below
     if "structlog" in sys.modules:
         _configure_structlog()
     elif not any(isinstance(f, _WhenImported) for f in sys.meta_path):

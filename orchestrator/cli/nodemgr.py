@@ -163,7 +163,7 @@ def _main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from orchestrator import log
 
-    log.configure()
+    log.configure(through_structlog=args.command == "daemon")  # the agent: structlog's pipeline
     if args.command == "schedule":
         return explain(args)
     if args.command == "print":

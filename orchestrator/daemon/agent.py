@@ -20,8 +20,6 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from orchestrator.config.node import NodeConfig
 from orchestrator.daemon.configs import Configs
 from orchestrator.daemon.decisions import decide_for, priority_key, priority_of, read_slots
@@ -32,11 +30,12 @@ from orchestrator.daemon.records import Records
 from orchestrator.daemon.runtime import Runtime
 from orchestrator.daemon.scheduler import Scheduler
 from orchestrator.daemon.standalone import Standalone
+from orchestrator.log import get_logger
 
 if TYPE_CHECKING:
     from orchestrator.coordination import ClusterStore, Lease
 
-log = structlog.get_logger()
+log = get_logger()
 
 FACTS_EVERY = 10.0
 # a service's cluster documents (config, lease, target, epoch) are re-read when a watch says

@@ -8,15 +8,14 @@ import contextlib
 import os
 from typing import Any, Protocol
 
-import structlog
-
 from orchestrator.config.errors import ConfigError
 from orchestrator.config.service import parse_service
 from orchestrator.daemon.instances import Instances, locally_started
 from orchestrator.daemon.runtime import Runtime
+from orchestrator.log import get_logger
 from orchestrator.service import Service
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 class ConfigHost(Protocol):

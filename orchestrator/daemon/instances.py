@@ -15,13 +15,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import structlog
-
 from orchestrator.daemon.decisions import lease_name
 from orchestrator.daemon.placement import Act, Decision, ServiceView
 from orchestrator.daemon.runtime import InstanceState, Runtime
+from orchestrator.log import get_logger
 
-log = structlog.get_logger()
+log = get_logger()
 S = InstanceState
 
 STATUS_EVERY = 10.0

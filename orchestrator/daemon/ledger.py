@@ -19,10 +19,9 @@ import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-import structlog
-
 from orchestrator.jobs.model import claim_time, slot_key
 from orchestrator.jobs.node_kinds import NodeState
+from orchestrator.log import get_logger
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from orchestrator.daemon.entries import Entry
     from orchestrator.daemon.host import SchedulerHost
 
-log = structlog.get_logger()
+log = get_logger()
 CLAIMS_KEPT = 100
 
 # (entry, slot, run_at, missed) -> per item the lease epoch (0: none involved), or None

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-import structlog
+from orchestrator.log import get_logger
 
 if TYPE_CHECKING:
     from orchestrator.coordination import Lease
     from orchestrator.service import Service
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 class InstanceState(StrEnum):

@@ -23,14 +23,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from orchestrator.daemon.entries import Entry
 from orchestrator.daemon.ledger import ClusterLedger, Ledger, LocalLedger, NodeLedger, slot_key
 from orchestrator.daemon.workers import WorkerPool
 from orchestrator.jobs.model import NODE, Firing, Job, job_schedule
 from orchestrator.jobs.registry import kind_of, node_jobs, service_jobs
 from orchestrator.jobs.where import NODE_VIEW, RunView, runnable
+from orchestrator.log import get_logger
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Entry", "Scheduler", "slot_key"]
 
-log = structlog.get_logger()
+log = get_logger()
 ON_TIME = timedelta(seconds=5)
 # a never-run job's first slot is written to the cluster this long before it comes due (a
 # failover after that catches it up); not at load: 10,000 writes would stall the first tick

@@ -7,15 +7,14 @@ import os
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from orchestrator.config.errors import ConfigError
 from orchestrator.daemon.runtime import InstanceState, Runtime
+from orchestrator.log import get_logger
 
 if TYPE_CHECKING:
     from orchestrator.config.node import NodeConfig
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 class Standalone:

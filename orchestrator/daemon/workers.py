@@ -15,9 +15,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import structlog
+from orchestrator.log import get_logger
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 class WorkerPool:

@@ -364,9 +364,9 @@ class Keeper:
             self.say(f"cannot write {self.reports_path}: {exc}")
 
     def say(self, text: str) -> None:
-        import structlog
+        from orchestrator.log import get_logger
 
-        structlog.get_logger().warning(text, node=self.node.nodename, component="fence-keeper")
+        get_logger().warning(text, node=self.node.nodename, component="fence-keeper")
 
 
 def _single_instance(node: Any) -> Any:
@@ -390,7 +390,7 @@ def main() -> int:
     from orchestrator import log
     from orchestrator.config.node import load_node_config
 
-    log.configure()
+    log.configure(through_structlog=True)
     node = load_node_config()
     lock = _single_instance(node)
     if lock is None:

@@ -53,7 +53,7 @@ class KeeperLink:
                **kw: Any) -> KeeperLink:
         """A link attached to the node's keeper, retried until it answers (nothing may start
         here without one) or ``stop_event`` is set."""
-        import structlog
+        from orchestrator.log import get_logger
 
         link = cls(root, node, **kw)
         while not stop_event.is_set():
@@ -61,11 +61,11 @@ class KeeperLink:
                 link.connect()
                 break
             except KeeperUnavailable as exc:
-                structlog.get_logger().error(f"node {node}: {exc}; retrying (nothing starts "
-                                             "without it)")
+                get_logger().error(f"node {node}: {exc}; retrying (nothing starts "
+                                   "without it)")
                 stop_event.wait(1.0)
-        structlog.get_logger().info(f"node {node}: fence keeper pid {link.keeper_pid} guards "
-                                    "this node")
+        get_logger().info(f"node {node}: fence keeper pid {link.keeper_pid} guards "
+                          "this node")
         return link
 
     # ------------------------------------------------------------------ connection

@@ -23,19 +23,18 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from orchestrator.jobs import monitor_actions
 from orchestrator.jobs.model import Firing, Job, JobKind
 from orchestrator.jobs.monitor_actions import record
 from orchestrator.jobs.monitor_plan import FINE, Marks, Watched, apply_resets, plan
 from orchestrator.jobs.service_kinds import service_job
+from orchestrator.log import get_logger
 
 if TYPE_CHECKING:
     from orchestrator.jobs.hosts import MonitorHost
     from orchestrator.service import Service
 
-log = structlog.get_logger()
+log = get_logger()
 ACTION = "resource_monitor"
 MAX_PASSES = 50  # restart attempts and re-evaluations in one run, at most
 BUSY_STATES = ("starting", "stopping", "start failed", "fenced")

@@ -26,9 +26,8 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from orchestrator.jobs.monitor_plan import next_action
+from orchestrator.log import get_logger
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
     from orchestrator.jobs.model import Firing
     from orchestrator.jobs.monitor_plan import Marks
 
-log = structlog.get_logger()
+log = get_logger()
 PRE_TIMEOUT = 60.0
 STOP_WAIT = 600.0  # how long a fallback waits for the first action's stop
 SYSRQ = {"reboot": "b", "crash": "c"}

@@ -14,16 +14,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from orchestrator.jobs.model import Firing, Job, JobKind
+from orchestrator.log import get_logger
 from orchestrator.runs import RunRecord, RunStatus, new_run_id
 
 if TYPE_CHECKING:
     from orchestrator.jobs.hosts import ServiceJobHost
     from orchestrator.service import Service
 
-log = structlog.get_logger()
+log = get_logger()
 NO_COLLECTOR = "no collector configured ([collector] url in node.conf)"
 
 

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from orchestrator.jobs.model import Firing, Job, JobKind, slot_key
 from orchestrator.jobs.service_kinds import service_job
 from orchestrator.jobs.where import requirements_why
+from orchestrator.log import get_logger
 
 if TYPE_CHECKING:
     from orchestrator.jobs.hosts import TaskHost
     from orchestrator.runs import RunRecord
     from orchestrator.service import Service
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 def task_jobs(svc: Service) -> list[Job]:

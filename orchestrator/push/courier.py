@@ -13,12 +13,12 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import structlog
+from orchestrator.log import get_logger
 
 if TYPE_CHECKING:
     from orchestrator.push.client import PushClient
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 class Courier:

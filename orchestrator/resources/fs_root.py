@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 from orchestrator.resources import hostcmd
 
 if TYPE_CHECKING:
-    import structlog
-
     from orchestrator.config.service import ResourceConfig
+    from orchestrator.log import Logger
     from orchestrator.resources.mounts import Mount
 
 DEFAULT_DIR_MODE = 0o755
@@ -49,7 +48,7 @@ def dir_mode(rc: ResourceConfig) -> int | None:
         0o001 if perm & 0o004 else 0)
 
 
-def create_mountpoint(rc: ResourceConfig, dev: str, mnt: str, log: structlog.BoundLogger
+def create_mountpoint(rc: ResourceConfig, dev: str, mnt: str, log: Logger
                       ) -> None:
     """A directory (a file, for a bind mount of a file), with its parents."""
     if rc["type"] in ("bind", "none") and os.path.isfile(dev):
@@ -83,7 +82,7 @@ def _ids(rc: ResourceConfig) -> tuple[int, int]:
     return uid, gid
 
 
-def apply(rc: ResourceConfig, mnt: str, log: structlog.BoundLogger) -> None:
+def apply(rc: ResourceConfig, mnt: str, log: Logger) -> None:
     """The mounted root's mode and owner, then ``directories`` (om3's DataRecv.Do)."""
     if not os.path.isdir(mnt):
         return
