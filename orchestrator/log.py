@@ -8,9 +8,10 @@ choice. A service's actions also append JSON lines to ``<root>/var/log/orchestra
 Why two paths: ``import structlog`` costs 7 to 8 times a bare ``python -c pass`` (it pulls in
 asyncio), which was most of a ``svcmgr run``'s start-up. Every module logs through
 ``get_logger()`` here, never through structlog itself: a logger that renders the line itself
-while structlog is not imported, and hands the event to structlog once it is. The node agent
-and the fence keeper ask for it (``configure(through_structlog=True)``); the tests'
-``capture_logs`` imports it too. Either way the processors are the same functions below, so
+while structlog is not imported, and hands the event to structlog once it is. The
+long-running processes (the node agent, the fence keeper, ``orchestrator-collector serve``)
+ask for it (``configure(through_structlog=True)``); the tests' ``capture_logs`` imports it
+too. Either way the processors are the same functions below, so
 a line reads the same whichever path wrote it. structlog is configured when ``configure()``
 runs if it is imported already, else the moment it is imported.
 """

@@ -120,7 +120,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def _main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    log.configure()
+    log.configure(through_structlog=args.command == "serve")  # long-running: structlog
     if args.command == "serve":
         return serve(args)
     if args.command == "token":
