@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from orchestrator.runs import RunRecord, RunStatus
     from orchestrator.schedule import Schedule
 
 NODE = ""  # the node's pseudo-service: node jobs' entries, claims and state are under it
@@ -60,6 +61,19 @@ class Firing:
     store: Any = None  # where its run record goes (a RunStore-like ``save``)
     running: dict[int, Any] = field(default_factory=dict)  # the commands it runs, by id
     allowed: Callable[[], bool] = lambda: True  # may it still run here (not stopping)?
+
+
+def builtin_record(firing: Firing, node: str, status: RunStatus, started: datetime,
+                   reason: str | None, exit_code: int | None = None,
+                   **extra: Any) -> RunRecord:
+    """The run record of a built-in job's slot (sync, pushes, compliance, the resource
+    monitor, node jobs): the scheduler's run of ``firing`` on ``node``, ended now."""
+    from orchestrator.runs import RunRecord, new_run_id
+
+    return RunRecord(new_run_id(started), firing.svc, firing.job.key, node, "scheduler", status,
+                     scheduled_at=firing.slot, started_at=started,
+                     ended_at=datetime.now(UTC), exit_code=exit_code, reason=reason,
+                     extra=extra)
 
 
 # a kind's runner: (host, firing) -> None; the host is the kind's own narrow Protocol

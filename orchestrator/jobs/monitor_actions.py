@@ -26,9 +26,10 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.jobs.model import builtin_record
 from orchestrator.jobs.monitor_plan import next_action
 from orchestrator.log import get_logger
-from orchestrator.runs import RunRecord, RunStatus, new_run_id
+from orchestrator.runs import RunStatus
 
 if TYPE_CHECKING:
     from orchestrator.jobs.hosts import MonitorHost
@@ -115,12 +116,9 @@ def stop_failed(rt: Any, stop_event: Any) -> bool:
 
 def record(host: MonitorHost, firing: Firing, started: datetime, ok: bool, reason: str,
            **extra: Any) -> None:
-    rec = RunRecord(new_run_id(started), firing.svc, firing.job.key, host.me, "scheduler",
-                    RunStatus.OK if ok else RunStatus.FAILED, scheduled_at=firing.slot,
-                    started_at=started, ended_at=datetime.now(UTC),
-                    exit_code=0 if ok else 1, reason=reason, extra=extra)
     if firing.store is not None:
-        firing.store.save(rec)
+        firing.store.save(builtin_record(firing, host.me, RunStatus.OK if ok else RunStatus.FAILED,
+                                         started, reason, 0 if ok else 1, **extra))
 
 
 def take(host: MonitorHost, rt: Any, firing: Firing, marks: Marks, rid: str,

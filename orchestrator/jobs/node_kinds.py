@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.jobs.model import NODE, Firing, Job, JobKind
+from orchestrator.jobs.model import Firing, Job, JobKind, builtin_record
 from orchestrator.log import get_logger
-from orchestrator.runs import RunRecord, RunStatus, events, new_run_id
+from orchestrator.runs import RunRecord, RunStatus, events
 
 if TYPE_CHECKING:
     from orchestrator.config.node import NodeConfig
@@ -103,10 +103,8 @@ def _runner(body: Any) -> Any:
             status, sentence = "failed", f"failed: {exc!r}"
         reason = None if status == "ok" else sentence
         if firing.store is not None:
-            firing.store.save(RunRecord(new_run_id(), NODE, action, host.me, "scheduler",
-                                        RunStatus(status), scheduled_at=firing.slot,
-                                        started_at=firing.run_at, ended_at=datetime.now(UTC),
-                                        reason=reason))
+            firing.store.save(builtin_record(firing, host.me, RunStatus(status), firing.run_at,
+                                             reason))
         say = log.info if status in ("ok", "skipped") else log.warning
         say(f"node {host.me}: {action}: {sentence}", job=action, status=status)
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.jobs.model import Firing, Job, JobKind
+from orchestrator.jobs.model import Firing, Job, JobKind, builtin_record
 from orchestrator.log import get_logger
-from orchestrator.runs import RunRecord, RunStatus, new_run_id
+from orchestrator.runs import RunStatus
 
 if TYPE_CHECKING:
     from orchestrator.jobs.hosts import ServiceJobHost
@@ -138,12 +138,9 @@ def run_sync(host: ServiceJobHost, firing: Firing) -> None:
 def _record(host: ServiceJobHost, firing: Firing, started: datetime,
             failure: str | None) -> None:
     status = RunStatus.OK if failure is None else RunStatus.FAILED
-    record = RunRecord(new_run_id(started), firing.svc, firing.job.key, host.me, "scheduler",
-                       status, scheduled_at=firing.slot, started_at=started,
-                       ended_at=datetime.now(UTC), exit_code=0 if failure is None else 1,
-                       reason=failure)
-    if firing.store is not None:
-        firing.store.save(record)  # and pushed to the collector (the agent's run store)
+    if firing.store is not None:  # and pushed to the collector (the agent's run store)
+        firing.store.save(builtin_record(firing, host.me, status, started, failure,
+                                         0 if failure is None else 1))
 
 
 # in OpenSVC's order (print schedule lists them so)
