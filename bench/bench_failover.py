@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchstats import percentile
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "cluster")]
 
@@ -31,15 +33,9 @@ from daemons import Cluster, wait_until  # noqa: E402
 from orchestrator.devtools.zookeeper import start_server  # noqa: E402
 
 
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, round(p / 100 * (len(s) - 1))))
-    return s[k]
-
-
 def line(name: str, values: list[float]) -> str:
     return (f"{name:<10} n={len(values):<3} p50 {statistics.median(values):6.2f} s  "
-            f"p95 {pct(values, 95):6.2f} s  max {max(values):6.2f} s")
+            f"p95 {percentile(values, 95):6.2f} s  max {max(values):6.2f} s")
 
 
 def main() -> int:

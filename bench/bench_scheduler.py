@@ -28,16 +28,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchstats import percentile
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
 def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
-    return values[k]
+    found = percentile(values, q)
+    return float("nan") if found is None else found
 
 
 def write_services(root: Path, n: int, frequent: bool) -> None:

@@ -36,6 +36,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from benchstats import percentile
+
 # A run started this late is no longer on its slot: the chain of slots restarts from it
 # (orchestrator/daemon/scheduler.py ON_TIME: run_at = slot when at most 5 s late, else now).
 ON_TIME = 5.0
@@ -274,15 +276,6 @@ def slot_accounting(lines: list[TaskLine], records: list[dict[str, Any]], period
 
 
 # ----------------------------------------------------------------------------- faults
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100) of ``values``; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), -(-len(ordered) * q // 100)))
-    return ordered[int(rank) - 1]
 
 
 def kill_timings(faults: list[dict[str, Any]], events: list[tuple[float, str, str]],
