@@ -23,20 +23,15 @@ TIMELINE_RUNS = 200
 
 
 def schedule_keywords(text: str) -> list[tuple[str, str, str]]:
-    """(section, keyword, definition) of every ``*schedule`` keyword in an INI text
-    (scoped ones, ``schedule@n1``, too)."""
-    found, section = [], None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1].strip()
-            continue
-        key, sep, value = line.partition("=")
-        if sep and section is not None and key.strip().split("@")[0].endswith("schedule"):
-            found.append((section, key.strip(), value.strip()))
-    return found
+    """(section, keyword, definition) of every ``*schedule`` keyword in a service config's
+    text (scoped ones, ``schedule@n1``, too), read by the nodes' own INI reader (a value
+    continued on indented lines is one value)."""
+    from orchestrator.config.ini import parse_ini
+
+    sections, _ = parse_ini(text)
+    return [(name, key, value.strip()) for name, section in sections.items()
+            for key, value in section.options.items()
+            if key.split("@")[0].endswith("schedule")]
 
 
 def _next(definition: str, last: datetime | None, now: datetime) -> str | None:
