@@ -121,17 +121,17 @@ class Handler(BaseHTTPRequestHandler):
     def _authenticated_cluster(self, challenge: str) -> str:
         collector = self.server.collector
         cluster, token = auth.credentials(self.headers)
-        if not collector.tokens.digests():
+        refused, tokens, theirs = collector.tokens.judge(cluster, token)  # one store read
+        if not tokens:
             raise HTTPError(401, "this collector has no token yet, so it takes no push: "
                                  + collector.how_to_add(cluster),
                             {"WWW-Authenticate": challenge})
-        refused = collector.tokens.check(cluster, token)
         if refused == 401:
             raise HTTPError(401, "missing credentials: send Authorization: Bearer <token> and "
                                  f"{CLUSTER_HEADER}: <cluster>",
                             {"WWW-Authenticate": challenge})
         if refused == 403:
-            hint = ("" if collector.tokens.digests(cluster) else
+            hint = ("" if theirs else
                     f"; the collector has no token for cluster {cluster!r}: "
                     + collector.how_to_add(cluster))
             raise HTTPError(403, f"bad token for cluster {cluster!r}{hint}")
