@@ -4,8 +4,9 @@ The destination on each peer is the resource's ``dst`` (default ``src``) resolve
 peer* (``{nodename}`` is the peer's name), so several nodes can share one machine. A peer
 whose address is this machine gets a local copy; any other is reached with rsync over ssh
 (``BatchMode``: keys, never a password prompt). Options: ``-a --numeric-ids --delete
---mkpath`` (a mirror, like OpenSVC's; none with ``reset_options``), ``--bwlimit`` from
-``bwlimit``, then the resource's ``options``.
+--mkpath --modify-window=-1`` (a mirror, like OpenSVC's, whose changes within one second
+count; none with ``reset_options``), ``--bwlimit`` from ``bwlimit``, then the resource's
+``options``.
 
 A failed sync marks the resource ``warn`` with the reason (the instance's local state); the
 next slot retries.
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
     from orchestrator.config.service import ResourceConfig
     from orchestrator.service import Service
 
-BASE_OPTIONS = ("-a", "--numeric-ids", "--delete", "--mkpath")
+# --modify-window=-1: the quick check compares nanoseconds, not whole seconds (rsync >=
+# 3.1.3), so a file rewritten with as many bytes in the second of the last sync is copied
+BASE_OPTIONS = ("-a", "--numeric-ids", "--delete", "--mkpath", "--modify-window=-1")
 LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 

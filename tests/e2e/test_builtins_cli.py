@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from e2e_support import Node
 
@@ -33,6 +34,25 @@ def test_sync_copies_changed_and_removed_files_to_a_local_peer(node: Node) -> No
     assert (dst / "a.txt").read_text() == "one, changed"
     assert not (dst / "b.txt").exists()
     assert node.status("data")["resources"]["sync#0"]["status"] == "up"
+
+
+def test_a_change_within_the_same_second_of_the_same_size_is_synchronized(node: Node) -> None:
+    """rsync's quick check compares whole seconds by default: a file rewritten with as many
+    bytes in the second of its last sync would never reach the peer (found by a cluster
+    test that wrote v1 then v2). The nanoseconds count (``--modify-window=-1``)."""
+    sync_service(node, "localhost")
+    src = node.root / "data" / "n1"
+    src.mkdir(parents=True)
+    (src / "a.txt").write_text("v1")
+    second = int(time.time()) - 5
+    os.utime(src / "a.txt", ns=(second * 10**9 + 100, second * 10**9 + 100))
+    assert node.svcmgr("-s", "data", "sync").rc == 0
+    dst = node.root / "data" / "localhost"
+    assert (dst / "a.txt").read_text() == "v1"
+    (src / "a.txt").write_text("v2")  # same size, and the same second once touched back
+    os.utime(src / "a.txt", ns=(second * 10**9 + 900_000, second * 10**9 + 900_000))
+    assert node.svcmgr("-s", "data", "sync").rc == 0
+    assert (dst / "a.txt").read_text() == "v2"
 
 
 def test_failed_sync_marks_the_resource_warn_with_the_reason(node: Node) -> None:

@@ -46,8 +46,8 @@ ROWS: list[Keyword] = [
     _kw("sync", "target", _targets, ("nodes",), "Peers to copy to: nodes, drpnodes."),
     _kw("sync", "options", t.to_shlex_list, (), "Extra rsync options."),
     _kw("sync", "reset_options", t.to_bool, False,
-        "options replace the default ones (-a --numeric-ids --delete --mkpath) instead of "
-        "following them."),
+        "options replace the default ones (-a --numeric-ids --delete --mkpath "
+        "--modify-window=-1) instead of following them."),
     _kw("sync", "bwlimit", t.to_string, None,
         "Bandwidth limit, rsync's --bwlimit (KB/s, or with a unit: 10m)."),
     _kw("sync", "dstfs", t.to_string, None,
