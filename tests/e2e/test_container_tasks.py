@@ -125,11 +125,15 @@ def test_ctrl_c_stops_the_container_and_the_run_is_interrupted(node: Node,
         wait(lambda: [n for n in containers(f"{svc}.task.0.") if running(n)],
              what="the task's container running")
         proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        # the run's own bounds: the engine's stop (-t 1, given 31 s), then the client's end
+        # (30 s); once, in a fresh-clone run, 30 s were not enough
+        proc.wait(75)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+            logs = sorted((node.svc_var(svc) / "runs" / "task#0").glob("*.log"))
+            print("run log:", logs[-1].read_text() if logs else "(none)")
     record = only_run(node, svc, "task#0")
     assert record["status"] == "interrupted", record
     assert containers(f"{svc}.") == []
