@@ -9,6 +9,7 @@ the result.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -206,7 +207,10 @@ class _Resolver:
                                         aliases_of("DEFAULT"))
         defaults["nodes"], defaults["drpnodes"] = nodes, drpnodes
         if defaults.get("id") is None:  # worked out when read: most commands never ask
-            defaults = _Defaults(defaults, lambda: self.context.service_id(self.svcname))
+            # bound to the context and the name only: a closure over the resolver kept it
+            # (and its parsed sections and caches) alive as long as the config, ~120 KB each
+            defaults = _Defaults(defaults, functools.partial(self.context.service_id,
+                                                             self.svcname))
         if defaults.get("env") is None:
             defaults["env"] = self.context.node_env
         self.env = self.resolve_env()
