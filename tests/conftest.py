@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import signal
 import sys
 import uuid
 from collections.abc import Iterator
@@ -38,6 +39,14 @@ from orchestrator.devtools.zookeeper import (  # noqa: E402
     ZooKeeperEnsemble,
     ZooKeeperHarnessError,
 )
+
+# A shell that starts pytest in the background (``cmd &`` without job control) ignores
+# SIGINT for it, and an ignored signal stays ignored across exec: every svcmgr the tests
+# start would then shrug off the Ctrl-C the tests send it. Give the tests' processes the
+# disposition a terminal's would have (found: the Ctrl-C test failed only when the suite
+# was started so).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # podman's configuration for this machine (tests/containers.conf) in every process the
 # tests start: the CLI, daemons, fence keepers (tests/container_support.py says why)

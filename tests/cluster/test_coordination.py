@@ -115,7 +115,10 @@ def test_membership_configs_and_watches(make_coord: MakeCoord) -> None:
     assert members.wait(5)
     assert b.nodes() == {"n1": {"version": "1", "load": 0.5}}
     a.register_node({"version": "2"})  # update in place
-    assert b.nodes()["n1"] == {"version": "2"}
+    # b reads from its own server, which may apply a's write a moment later (ZooKeeper
+    # orders each client's view, it does not make another client's write visible at once;
+    # a 3-member ensemble showed it): after a watch fired, or waited for
+    wait_until(lambda: b.nodes()["n1"] == {"version": "2"}, 5)
 
     a.put_service_config("web", "[DEFAULT]\nnodes = n1 n2\n")
     assert configs.wait(5)
@@ -123,7 +126,7 @@ def test_membership_configs_and_watches(make_coord: MakeCoord) -> None:
     assert b.get_service_config("web") == "[DEFAULT]\nnodes = n1 n2\n"
     wait_until(lambda: "[DEFAULT]\nnodes = n1 n2\n" in seen, 5)
     a.delete_service_config("web")
-    assert b.get_service_config("web") is None and b.service_names() == []
+    wait_until(lambda: b.get_service_config("web") is None and b.service_names() == [], 5)
     wait_until(lambda: seen[-1] is None, 5)
 
     a.close()
