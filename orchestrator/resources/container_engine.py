@@ -17,11 +17,11 @@ import re
 import shutil
 import subprocess
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.execution.environment import BASE_PATH
+from orchestrator.resources.listing import Listing
 
 # variables that configure an engine CLI; everything else of the caller's stays out of a
 # task's client (see execution.environment)
@@ -85,7 +85,7 @@ def _which(name: str) -> str | None:
 
 _lock = threading.Lock()
 _genuine: dict[str, bool] = {}
-_answers: dict[str, tuple[float, bool]] = {}
+_answers: Listing[bool] = Listing(_DOCKER_ANSWERS_TTL)
 
 
 def _is_genuine_docker(path: str) -> bool:
@@ -103,16 +103,8 @@ def _is_genuine_docker(path: str) -> bool:
 
 def _docker_answers(path: str) -> bool:
     """Whether the Docker engine behind this client answers (kept a few seconds)."""
-    now = time.monotonic()
-    with _lock:
-        seen = _answers.get(path)
-    if seen is not None and now - seen[0] < _DOCKER_ANSWERS_TTL:
-        return seen[1]
-    answers = call(Engine("docker", path), ["version", "--format", "{{.Server.Version}}"],
-                   PROBE_TIMEOUT).ok
-    with _lock:
-        _answers[path] = (now, answers)
-    return answers
+    return _answers.get(path, lambda: call(Engine("docker", path), [
+        "version", "--format", "{{.Server.Version}}"], PROBE_TIMEOUT).ok)
 
 
 def resolve(kind: str) -> Engine:
@@ -168,11 +160,8 @@ def inspect(engine: Engine, name: str, timeout: float = 30.0) -> dict[str, Any] 
     return data if isinstance(data, dict) else None
 
 
-# one listing of every container serves the status of all of an engine's containers for
-# this long: a sweep of many services asks the engine once, not once per container
-_LISTING_TTL = 2.0
-_listings: dict[str, tuple[float, dict[str, tuple[bool, str, int | None]]]] = {}
-_listing_lock = threading.Lock()
+# one ``ps -a`` serves every container's status for 2 s (resources.listing)
+_LISTINGS: Listing[dict[str, tuple[bool, str, int | None]]] = Listing(2.0)
 _EXITED = re.compile(r"^exited \((-?\d+)\)", re.IGNORECASE)
 
 
@@ -181,18 +170,12 @@ def container_state(engine: Engine, name: str, timeout: float = 30.0
     """(running, status word, exit code) of container ``name``, None when there is none:
     from one ``ps -a`` of every container, shared by the callers of the next few seconds
     (:func:`forget_listings` drops it when this process starts or stops one)."""
-    with _listing_lock:  # callers of one sweep wait for the one listing
-        seen = _listings.get(engine.path)
-        if seen is None or time.monotonic() - seen[0] > _LISTING_TTL:
-            seen = (time.monotonic(), _list_states(engine, timeout))
-            _listings[engine.path] = seen
-    return seen[1].get(name)
+    return _LISTINGS.get(engine.path, lambda: _list_states(engine, timeout)).get(name)
 
 
 def forget_listings() -> None:
     """Drop the listings: this process started or stopped a container."""
-    with _listing_lock:
-        _listings.clear()
+    _LISTINGS.forget()
 
 
 def _list_states(engine: Engine, timeout: float) -> dict[str, tuple[bool, str, int | None]]:

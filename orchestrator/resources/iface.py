@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.resources import hostcmd
+from orchestrator.resources.listing import Listing
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _SYS_NET = Path("/sys/class/net")
@@ -55,37 +54,34 @@ def addresses(dev: str) -> list[Plumbed]:
     return parse_addresses(res.out)
 
 
-# one ``ip -j addr show`` of every interface serves the status of every address resource
-# for this long: a sweep of many services spawns iproute2 once, not once per address
-_LISTING_TTL = 2.0
-_listing: list[tuple[float, dict[str, list[Plumbed]]]] = []
-_listing_lock = threading.Lock()
+# one ``ip -j addr show`` serves every address resource's status for 2 s (resources.listing)
+_LISTING: Listing[dict[str, list[Plumbed]]] = Listing(2.0)
 
 
 def listed_addresses(dev: str) -> list[Plumbed]:
     """The addresses on ``dev`` as one listing of every interface shows them (shared by the
     callers of the next few seconds; :func:`forget_listing` drops it when this process
     adds or removes an address). NoSuchInterface as :func:`addresses`."""
-    with _listing_lock:
-        if not _listing or time.monotonic() - _listing[0][0] > _LISTING_TTL:
-            res = hostcmd.run(["ip", "-j", "addr", "show"], timeout=10, log=False)
-            if not res.ok:
-                raise OSError(res.failure())
-            by_dev: dict[str, list[Plumbed]] = {
-                str(link.get("ifname", "")): [] for link in json.loads(res.out or "[]")}
-            for plumbed in parse_addresses(res.out):
-                by_dev.setdefault(plumbed.dev, []).append(plumbed)
-            _listing[:] = [(time.monotonic(), by_dev)]
-        found = _listing[0][1].get(dev)
+    found = _LISTING.get("", _every_address).get(dev)
     if found is None:
         return addresses(dev)  # made since the listing, or none: ask it alone
     return found
 
 
+def _every_address() -> dict[str, list[Plumbed]]:
+    res = hostcmd.run(["ip", "-j", "addr", "show"], timeout=10, log=False)
+    if not res.ok:
+        raise OSError(res.failure())
+    by_dev: dict[str, list[Plumbed]] = {
+        str(link.get("ifname", "")): [] for link in json.loads(res.out or "[]")}
+    for plumbed in parse_addresses(res.out):
+        by_dev.setdefault(plumbed.dev, []).append(plumbed)
+    return by_dev
+
+
 def forget_listing() -> None:
     """Drop the listing: this process changed an interface's addresses."""
-    with _listing_lock:
-        _listing.clear()
+    _LISTING.forget()
 
 
 def holders(address: IPAddress) -> list[str]:
