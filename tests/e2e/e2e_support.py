@@ -25,6 +25,21 @@ SVCMGR = BIN / "svcmgr"
 TS = r"\d\d:\d\d:\d\d,\d{3}"
 
 
+def recording_shim(directory: Path, command: str) -> tuple[dict[str, str], Path]:
+    """``command`` on a PATH of its own that notes each call's arguments (a line per call)
+    before it runs the real one: how a test counts the engine's or iproute2's calls. The
+    environment that puts it first, and the file of calls."""
+    import shutil
+
+    real = shutil.which(command)
+    assert real, f"{command} is not installed"
+    shim, calls = directory / "bin", directory / "calls"
+    shim.mkdir(exist_ok=True)
+    (shim / command).write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real} "$@"\n')
+    (shim / command).chmod(0o755)
+    return {"PATH": f"{shim}:{os.environ['PATH']}"}, calls
+
+
 @dataclass
 class Result:
     rc: int

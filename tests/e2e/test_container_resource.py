@@ -10,7 +10,7 @@ import os
 
 import pytest
 from container_support import containers, podman, running
-from e2e_support import Node
+from e2e_support import Node, recording_shim
 
 pytestmark = pytest.mark.usefixtures("testbox")
 
@@ -225,13 +225,7 @@ def test_one_engine_listing_serves_the_status_of_every_container(
     assert podman("kill", f"{svc}.container.1").returncode == 0  # exits 137, kept (rm off)
     podman("wait", f"{svc}.container.1")
     assert podman("rm", "-f", "-t", "0", f"{svc}.container.2").returncode == 0
-    calls = tmp_path / "calls"
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    real = podman_path()
-    (shim / "podman").write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real} "$@"\n')
-    (shim / "podman").chmod(0o755)
-    env = {"PATH": f"{shim}:{os.environ['PATH']}"}
+    env, calls = recording_shim(tmp_path, "podman")
     res = node.svcmgr("-s", svc, "print", "status", "--format", "json", env=env)
     assert res.rc == 0, res.err
     found = res.json()["resources"]
@@ -245,10 +239,3 @@ def test_one_engine_listing_serves_the_status_of_every_container(
         ["ps -a --no-trunc --format json"], asked
     assert node.svcmgr("-s", svc, "stop").rc == 0
 
-
-def podman_path() -> str:
-    import shutil
-
-    path = shutil.which("podman")
-    assert path, "podman is not installed"
-    return path

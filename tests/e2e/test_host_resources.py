@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from e2e_support import Node
+from e2e_support import Node, recording_shim
 
 from tests.host_support import (
     addresses_on,
@@ -87,15 +87,8 @@ def test_one_listing_of_the_interfaces_serves_every_address_status(node, net, tm
         ipname = {third}
         ipdev = nosuchdev0
     """)
-    calls = tmp_path / "calls"
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    real = subprocess.run(["sh", "-c", "command -v ip"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-    (shim / "ip").write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real} "$@"\n')
-    (shim / "ip").chmod(0o755)
-    res = node.svcmgr("-s", "web", "print", "status", "--format", "json",
-                      env={"PATH": f"{shim}:{os.environ['PATH']}"})
+    env, calls = recording_shim(tmp_path, "ip")
+    res = node.svcmgr("-s", "web", "print", "status", "--format", "json", env=env)
     assert res.rc == 0, res.err
     found = res.json()["resources"]
     assert [found[f"ip#{i}"]["status"] for i in (0, 1)] == ["up", "up"]
