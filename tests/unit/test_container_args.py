@@ -14,6 +14,7 @@ from orchestrator.config.service import parse_service
 from orchestrator.paths import NodePaths
 from orchestrator.resources import container_engine
 from orchestrator.resources.container_args import ArgsError, run_args, task_container_name
+from orchestrator.resources.listing import Listing
 from orchestrator.service import Service
 
 IMAGE = "localhost/testbox:latest"
@@ -101,7 +102,8 @@ def bin_dir(tmp_path, monkeypatch):
     directory.mkdir()
     monkeypatch.setenv("PATH", str(directory))
     monkeypatch.setattr(container_engine, "_genuine", {})
-    monkeypatch.setattr(container_engine, "_answers", {})
+    monkeypatch.setattr(container_engine, "_answers",
+                        Listing(container_engine._DOCKER_ANSWERS_TTL))
     return directory
 
 
@@ -114,7 +116,7 @@ def test_oci_picks_an_answering_docker_else_podman_else_a_silent_docker(bin_dir)
     os.unlink(bin_dir / "podman")
     assert container_engine.resolve("oci").kind == "docker"  # then it is all there is
     executable(bin_dir / "docker", "echo 'Docker version 28.2.2'\n")
-    container_engine._answers.clear()
+    container_engine._answers.forget()
     executable(bin_dir / "podman", "echo 'podman version 4.3.1'\n")
     assert container_engine.resolve("oci").kind == "docker"  # answering: docker, as om3
 
